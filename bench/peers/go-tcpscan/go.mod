@@ -1,0 +1,3 @@
+module pulse-bench/go-tcpscan
+
+go 1.19

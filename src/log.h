@@ -1,0 +1,20 @@
+/* Levelled logging to stderr (or syslog once a daemon asks for it). */
+#ifndef PULSE_LOG_H
+#define PULSE_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG };
+
+void log_init(const char *progname, enum log_level);
+void log_set_level(enum log_level);
+void log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* An invariant broke: say so and exit 3 (internal error). */
+void fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

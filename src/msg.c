@@ -1,0 +1,342 @@
+/* Encode and decode supervisor <-> worker messages, checking every length. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "util.h"
+
+struct wbuf {
+	uint8_t *p;
+	size_t len, cap;
+	int overflow;
+};
+
+struct rbuf {
+	const uint8_t *p;
+	size_t len, off;
+	char *errbuf;
+	size_t errlen;
+	int failed;
+};
+
+static void
+put_bytes(struct wbuf *w, const void *src, size_t n)
+{
+	if (w->overflow || n > w->cap - w->len) {
+		w->overflow = 1;
+		return;
+	}
+	memcpy(w->p + w->len, src, n);
+	w->len += n;
+}
+
+/* Integers travel little-endian, whatever the host. */
+static void
+put_u64(struct wbuf *w, uint64_t v)
+{
+	uint8_t b[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	put_bytes(w, b, sizeof(b));
+}
+
+static void
+put_u16(struct wbuf *w, uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+
+	put_bytes(w, b, sizeof(b));
+}
+
+static void
+put_u8(struct wbuf *w, uint8_t v)
+{
+	put_bytes(w, &v, 1);
+}
+
+/* A string is a u16 length and its bytes, without the NUL. */
+static void
+put_str(struct wbuf *w, const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (n > UINT16_MAX) {
+		w->overflow = 1;
+		return;
+	}
+	put_u16(w, (uint16_t)n);
+	put_bytes(w, s, n);
+}
+
+static void
+rfail(struct rbuf *r, const char *why)
+{
+	if (!r->failed)
+		snprintf(r->errbuf, r->errlen, "%s at offset %zu", why, r->off);
+	r->failed = 1;
+}
+
+static const uint8_t *
+get_bytes(struct rbuf *r, size_t n)
+{
+	const uint8_t *p;
+
+	if (r->failed)
+		return NULL;
+	if (n > r->len - r->off) {
+		rfail(r, "truncated message");
+		return NULL;
+	}
+	p = r->p + r->off;
+	r->off += n;
+	return p;
+}
+
+static uint64_t
+get_u64(struct rbuf *r)
+{
+	const uint8_t *b = get_bytes(r, 8);
+	uint64_t v = 0;
+	int i;
+
+	if (b == NULL)
+		return 0;
+	for (i = 7; i >= 0; i--)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+static uint16_t
+get_u16(struct rbuf *r)
+{
+	const uint8_t *b = get_bytes(r, 2);
+
+	return b != NULL ? (uint16_t)(b[0] | (b[1] << 8)) : 0;
+}
+
+static uint8_t
+get_u8(struct rbuf *r)
+{
+	const uint8_t *b = get_bytes(r, 1);
+
+	return b != NULL ? b[0] : 0;
+}
+
+/* Copy a string into dst (cap bytes with the NUL); no embedded NULs. */
+static void
+get_str_into(struct rbuf *r, char *dst, size_t cap)
+{
+	uint16_t n = get_u16(r);
+	const uint8_t *b;
+
+	dst[0] = '\0';
+	if (r->failed)
+		return;
+	if ((size_t)n >= cap) {
+		rfail(r, "string too long");
+		return;
+	}
+	if ((b = get_bytes(r, n)) == NULL)
+		return;
+	if (memchr(b, '\0', n) != NULL) {
+		rfail(r, "NUL inside string");
+		return;
+	}
+	memcpy(dst, b, n);
+	dst[n] = '\0';
+}
+
+/* Like get_str_into() but allocates; max bounds the length. */
+static char *
+get_str_alloc(struct rbuf *r, size_t max)
+{
+	char *s = xmalloc(max + 1);
+
+	get_str_into(r, s, max + 1);
+	if (r->failed) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void
+put_header(struct wbuf *w, enum msg_type type)
+{
+	put_u16(w, MSG_MAGIC);
+	put_u8(w, MSG_VERSION);
+	put_u8(w, (uint8_t)type);
+	put_bytes(w, "\0\0\0\0", 4);	/* payload length, set by finish */
+}
+
+static ssize_t
+finish(struct wbuf *w)
+{
+	size_t payload = w->len - MSG_HDR_LEN;
+	int i;
+
+	if (w->overflow || w->len > MSG_MAX)
+		return -1;
+	for (i = 0; i < 4; i++)
+		w->p[4 + i] = (uint8_t)(payload >> (8 * i));
+	return (ssize_t)w->len;
+}
+
+/* Check the header of a datagram against the type the reader expects. */
+static int
+check_header(struct rbuf *r, enum msg_type want)
+{
+	uint32_t payload;
+	const uint8_t *b;
+
+	if (r->len > MSG_MAX) {
+		rfail(r, "oversized message");
+		return -1;
+	}
+	if (get_u16(r) != MSG_MAGIC) {
+		rfail(r, "bad magic");
+		return -1;
+	}
+	if (get_u8(r) != MSG_VERSION) {
+		rfail(r, "unsupported message version");
+		return -1;
+	}
+	if (get_u8(r) != want) {
+		rfail(r, "unexpected message type");
+		return -1;
+	}
+	if ((b = get_bytes(r, 4)) == NULL)
+		return -1;
+	payload = (uint32_t)b[0] | (uint32_t)b[1] << 8 |
+	    (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	if (payload != r->len - MSG_HDR_LEN) {
+		rfail(r, "length field does not match message size");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_end(struct rbuf *r)
+{
+	if (!r->failed && r->off != r->len)
+		rfail(r, "trailing bytes");
+	return r->failed ? -1 : 0;
+}
+
+int
+msg_type(const uint8_t *buf, size_t len)
+{
+	if (len < MSG_HDR_LEN || len > MSG_MAX ||
+	    (buf[0] | buf[1] << 8) != MSG_MAGIC || buf[2] != MSG_VERSION)
+		return -1;
+	return buf[3];
+}
+
+ssize_t
+msg_encode_probe_req(const struct msg_probe_req *m, uint8_t *buf, size_t cap)
+{
+	struct wbuf w = { buf, 0, cap, 0 };
+
+	put_header(&w, MSG_PROBE_REQ);
+	put_u64(&w, m->id);
+	put_u64(&w, (uint64_t)m->timeout_us);
+	put_u8(&w, (uint8_t)m->target.kind);
+	put_str(&w, m->target.host);
+	put_u16(&w, m->target.port);
+	return finish(&w);
+}
+
+int
+msg_decode_probe_req(const uint8_t *buf, size_t len, struct msg_probe_req *m,
+    char *errbuf, size_t errlen)
+{
+	struct rbuf r = { buf, len, 0, errbuf, errlen, 0 };
+	uint8_t kind;
+
+	memset(m, 0, sizeof(*m));
+	if (check_header(&r, MSG_PROBE_REQ) == -1)
+		return -1;
+	m->id = get_u64(&r);
+	m->timeout_us = (int64_t)get_u64(&r);
+	kind = get_u8(&r);
+	m->target.host = get_str_alloc(&r, TARGET_HOST_MAX);
+	m->target.port = get_u16(&r);
+	if (!r.failed && kind != TARGET_TCP)
+		rfail(&r, "unknown target kind");
+	if (!r.failed &&
+	    (m->timeout_us <= 0 || m->timeout_us > DURATION_MAX_US))
+		rfail(&r, "timeout out of range");
+	m->target.kind = (enum target_kind)kind;
+	if (check_end(&r) == -1) {
+		target_clear(&m->target);
+		return -1;
+	}
+	return 0;
+}
+
+ssize_t
+msg_encode_probe_result(const struct msg_probe_result *m, uint8_t *buf,
+    size_t cap)
+{
+	struct wbuf w = { buf, 0, cap, 0 };
+	const struct result *res = &m->result;
+
+	put_header(&w, MSG_PROBE_RESULT);
+	put_u64(&w, m->id);
+	put_u8(&w, res->success ? 1 : 0);
+	put_u8(&w, (uint8_t)res->reason);
+	put_str(&w, res->error);
+	put_str(&w, res->address);
+	put_u64(&w, (uint64_t)res->start_us);
+	put_u64(&w, (uint64_t)res->duration_us);
+	put_u64(&w, (uint64_t)res->dns_us);
+	put_u64(&w, (uint64_t)res->connect_us);
+	return finish(&w);
+}
+
+/* A duration from a worker: -1 (absent) or 0..DURATION_MAX_US. */
+static int64_t
+get_duration(struct rbuf *r)
+{
+	int64_t v = (int64_t)get_u64(r);
+
+	if (!r->failed && (v < -1 || v > DURATION_MAX_US))
+		rfail(r, "duration out of range");
+	return v;
+}
+
+int
+msg_decode_probe_result(const uint8_t *buf, size_t len,
+    struct msg_probe_result *m, char *errbuf, size_t errlen)
+{
+	struct rbuf r = { buf, len, 0, errbuf, errlen, 0 };
+	struct result *res = &m->result;
+	uint8_t success, reason;
+
+	memset(m, 0, sizeof(*m));
+	if (check_header(&r, MSG_PROBE_RESULT) == -1)
+		return -1;
+	m->id = get_u64(&r);
+	success = get_u8(&r);
+	reason = get_u8(&r);
+	get_str_into(&r, res->error, sizeof(res->error));
+	get_str_into(&r, res->address, sizeof(res->address));
+	res->start_us = (int64_t)get_u64(&r);
+	res->duration_us = get_duration(&r);
+	res->dns_us = get_duration(&r);
+	res->connect_us = get_duration(&r);
+	if (!r.failed && (!utf8_valid(res->error) || !utf8_valid(res->address)))
+		rfail(&r, "invalid UTF-8 in string");
+	if (!r.failed && (success > 1 || reason >= REASON_MAX ||
+	    (success == 1) != (reason == REASON_NONE)))
+		rfail(&r, "inconsistent success and reason");
+	res->success = success == 1;
+	res->reason = (enum reason)reason;
+	return check_end(&r);
+}

@@ -1,0 +1,120 @@
+/* Render a scan as one JSON document (field names documented in pulse(8)). */
+#include "config.h"
+
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "output_json.h"
+#include "util.h"
+
+/* Seconds with microsecond precision and no float noise: 0.000123, 5.0. */
+static json_object *
+json_seconds(int64_t us)
+{
+	char buf[48];
+	size_t n;
+	int64_t mag = us < 0 ? -us : us;
+
+	snprintf(buf, sizeof(buf), "%s%" PRId64 ".%06" PRId64,
+	    us < 0 ? "-" : "", (int64_t)(mag / USEC_PER_SEC),
+	    (int64_t)(mag % USEC_PER_SEC));
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '0' && buf[n - 2] != '.')
+		buf[--n] = '\0';
+	return json_object_new_double_s((double)us / USEC_PER_SEC, buf);
+}
+
+static json_object *
+json_seconds_or_null(int64_t us)
+{
+	return us < 0 ? NULL : json_seconds(us);
+}
+
+static json_object *
+json_string_or_null(const char *s)
+{
+	return s != NULL && *s != '\0' ? json_object_new_string(s) : NULL;
+}
+
+static json_object *
+json_result(const struct target *t, const struct result *r,
+    int64_t default_timeout_us)
+{
+	json_object *o = json_object_new_object();
+	char canon[TARGET_HOST_MAX + 32];
+
+	target_canonical(t, canon, sizeof(canon));
+	json_object_object_add(o, "target", json_object_new_string(canon));
+	json_object_object_add(o, "name",
+	    json_object_new_string(target_name(t)));
+	json_object_object_add(o, "kind",
+	    json_object_new_string(target_kind_name(t->kind)));
+	json_object_object_add(o, "host", json_object_new_string(t->host));
+	json_object_object_add(o, "port", json_object_new_int(t->port));
+	json_object_object_add(o, "success",
+	    json_object_new_boolean(r->success));
+	json_object_object_add(o, "reason", r->success ? NULL :
+	    json_object_new_string(reason_name(r->reason)));
+	json_object_object_add(o, "error",
+	    r->success ? NULL : json_string_or_null(r->error));
+	json_object_object_add(o, "address", json_string_or_null(r->address));
+	json_object_object_add(o, "timeout_seconds", json_seconds(
+	    t->timeout_us > 0 ? t->timeout_us : default_timeout_us));
+	json_object_object_add(o, "duration_seconds",
+	    json_seconds(r->duration_us));
+	json_object_object_add(o, "dns_seconds",
+	    json_seconds_or_null(r->dns_us));
+	json_object_object_add(o, "connect_seconds",
+	    json_seconds_or_null(r->connect_us));
+	return o;
+}
+
+static json_object *
+json_counts(const struct scan_report *rep)
+{
+	json_object *o = json_object_new_object();
+	struct scan_counts c;
+
+	scan_report_count(rep, &c);
+	json_object_object_add(o, "total", json_object_new_int64(c.total));
+	json_object_object_add(o, "up", json_object_new_int64(c.up));
+	json_object_object_add(o, "down", json_object_new_int64(c.down));
+	json_object_object_add(o, "cancelled",
+	    json_object_new_int64(c.cancelled));
+	return o;
+}
+
+int
+output_json_write(FILE *f, const struct scan_report *rep)
+{
+	json_object *doc = json_object_new_object(), *results;
+	char started[40];
+	size_t i;
+	int rc;
+
+	format_rfc3339(rep->start_us, started, sizeof(started));
+	json_object_object_add(doc, "version",
+	    json_object_new_string(PULSE_VERSION));
+	json_object_object_add(doc, "started", json_object_new_string(started));
+	json_object_object_add(doc, "duration_seconds",
+	    json_seconds(rep->duration_us));
+	json_object_object_add(doc, "workers",
+	    json_object_new_int64(rep->workers));
+	json_object_object_add(doc, "interrupted",
+	    json_string_or_null(rep->interrupted));
+	json_object_object_add(doc, "counts", json_counts(rep));
+	results = json_object_new_array_ext((int)rep->n);
+	for (i = 0; i < rep->n; i++)
+		json_object_array_add(results, json_result(&rep->targets[i],
+		    &rep->results[i], rep->default_timeout_us));
+	json_object_object_add(doc, "results", results);
+	rc = fputs(json_object_to_json_string_ext(doc,
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+	    JSON_C_TO_STRING_NOSLASHESCAPE), f);
+	if (rc != EOF)
+		rc = fputc('\n', f);
+	json_object_put(doc);
+	return rc == EOF || ferror(f) ? -1 : 0;
+}

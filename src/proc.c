@@ -1,0 +1,154 @@
+/* Fork workers on socketpairs; turn wait statuses into words. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proc.h"
+
+static int
+is_kept(int fd, int sock, const int *keep, size_t nkeep)
+{
+	size_t i;
+
+	if (fd <= 2 || fd == sock)
+		return 1;
+	for (i = 0; i < nkeep; i++)
+		if (keep[i] == fd)
+			return 1;
+	return 0;
+}
+
+/*
+ * Close every descriptor the child has no business holding: other
+ * workers' sockets, the event loop's, listeners.  /proc tells which are
+ * open; without it, walk up to the descriptor limit.
+ */
+static void
+close_inherited(int sock, const int *keep, size_t nkeep)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd, dfd, max;
+
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		dfd = dirfd(d);
+		while ((de = readdir(d)) != NULL) {
+			fd = atoi(de->d_name);
+			if (de->d_name[0] != '.' && fd != dfd &&
+			    !is_kept(fd, sock, keep, nkeep))
+				close(fd);
+		}
+		closedir(d);
+		return;
+	}
+	max = (int)sysconf(_SC_OPEN_MAX);
+	for (fd = 3; fd < max; fd++)
+		if (!is_kept(fd, sock, keep, nkeep))
+			close(fd);
+}
+
+/* Put every signal back to its default and unblock them all. */
+static void
+reset_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+pid_t
+proc_spawn(int (*entry)(int, void *), void *arg, int *fd, const int *keep,
+    size_t nkeep)
+{
+	sigset_t all, saved;
+	int sv[2], saved_errno;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		return -1;
+	/* No handler may run in the child before it has reset them. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &saved);
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		reset_signals();
+		close_inherited(sv[1], keep, nkeep);
+		_exit(entry(sv[1], arg));
+	}
+	saved_errno = errno;
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+	close(sv[1]);
+	if (pid == -1) {
+		close(sv[0]);
+		errno = saved_errno;
+		return -1;
+	}
+	*fd = sv[0];
+	return pid;
+}
+
+const char *
+proc_signame(int sig, char *buf, size_t len)
+{
+	static const struct {
+		int sig;
+		const char *name;
+	} names[] = {
+		{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" },
+		{ SIGQUIT, "SIGQUIT" }, { SIGILL, "SIGILL" },
+		{ SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" },
+		{ SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" },
+		{ SIGKILL, "SIGKILL" }, { SIGUSR1, "SIGUSR1" },
+		{ SIGSEGV, "SIGSEGV" }, { SIGUSR2, "SIGUSR2" },
+		{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" },
+		{ SIGTERM, "SIGTERM" }, { SIGCHLD, "SIGCHLD" },
+		{ SIGCONT, "SIGCONT" }, { SIGSTOP, "SIGSTOP" },
+		{ SIGTSTP, "SIGTSTP" }, { SIGXCPU, "SIGXCPU" },
+		{ SIGXFSZ, "SIGXFSZ" }, { SIGVTALRM, "SIGVTALRM" },
+		{ SIGPROF, "SIGPROF" }, { SIGSYS, "SIGSYS" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (names[i].sig == sig) {
+			snprintf(buf, len, "%s", names[i].name);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "signal %d", sig);
+	return buf;
+}
+
+void
+proc_describe_status(int status, char *buf, size_t len)
+{
+	char name[32];
+
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by %s%s",
+		    proc_signame(WTERMSIG(status), name, sizeof(name)),
+		    WCOREDUMP(status) ? " (core dumped)" : "");
+	else
+		snprintf(buf, len, "stopped (status %#x)", status);
+}

@@ -1,0 +1,65 @@
+/* The result model shared by probes, the supervisor and every output. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "result.h"
+
+static const char *const reason_names[REASON_MAX] = {
+	[REASON_NONE] = "none",
+	[REASON_TIMEOUT] = "timeout",
+	[REASON_REFUSED] = "refused",
+	[REASON_UNREACHABLE] = "unreachable",
+	[REASON_DNS] = "dns",
+	[REASON_TLS] = "tls",
+	[REASON_STATUS] = "status",
+	[REASON_MATCH] = "match",
+	[REASON_CRASH] = "crash",
+	[REASON_DEADLINE] = "deadline",
+	[REASON_CANCELLED] = "cancelled",
+	[REASON_PERMISSION] = "permission",
+	[REASON_CONFIG] = "config",
+	[REASON_INTERNAL] = "internal",
+};
+
+void
+result_init(struct result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->dns_us = -1;
+	r->connect_us = -1;
+}
+
+void
+result_fail(struct result *r, enum reason reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->success = false;
+	r->reason = reason;
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+}
+
+const char *
+reason_name(enum reason reason)
+{
+	if ((unsigned)reason >= REASON_MAX)
+		return "internal";
+	return reason_names[reason];
+}
+
+enum reason
+reason_from_name(const char *name)
+{
+	int i;
+
+	for (i = 0; i < REASON_MAX; i++) {
+		if (strcmp(reason_names[i], name) == 0)
+			return (enum reason)i;
+	}
+	return REASON_MAX;
+}

@@ -1,0 +1,49 @@
+/* One probe's outcome: the single result model that every output reads. */
+#ifndef PULSE_RESULT_H
+#define PULSE_RESULT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Why a probe failed, from a small fixed set that queries can rely on. */
+enum reason {
+	REASON_NONE = 0,
+	REASON_TIMEOUT,
+	REASON_REFUSED,
+	REASON_UNREACHABLE,
+	REASON_DNS,
+	REASON_TLS,
+	REASON_STATUS,
+	REASON_MATCH,
+	REASON_CRASH,
+	REASON_DEADLINE,
+	REASON_CANCELLED,
+	REASON_PERMISSION,
+	REASON_CONFIG,
+	REASON_INTERNAL,
+	REASON_MAX
+};
+
+#define RESULT_ERROR_MAX 256
+#define RESULT_ADDR_MAX 64
+
+struct result {
+	bool success;
+	enum reason reason;
+	char error[RESULT_ERROR_MAX];	/* human message, "" on success */
+	char address[RESULT_ADDR_MAX];	/* address probed, "" if none */
+	int64_t start_us;		/* wall clock when the probe began */
+	int64_t duration_us;		/* whole probe, resolution included */
+	int64_t dns_us;			/* name resolution, -1 if not done */
+	int64_t connect_us;		/* TCP handshake, -1 if not reached */
+};
+
+void result_init(struct result *);
+/* Mark a failure with its reason and a printf-style message. */
+void result_fail(struct result *, enum reason, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *reason_name(enum reason);
+/* Map a name back to its reason; REASON_MAX when unknown. */
+enum reason reason_from_name(const char *);
+
+#endif

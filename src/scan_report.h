@@ -1,0 +1,29 @@
+/* Everything a scan hands to an output writer. */
+#ifndef PULSE_SCAN_REPORT_H
+#define PULSE_SCAN_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "result.h"
+#include "target.h"
+
+struct scan_report {
+	const struct target *targets;	/* in input order */
+	const struct result *results;	/* results[i] belongs to targets[i] */
+	size_t n;
+	int64_t start_us;		/* wall clock */
+	int64_t duration_us;
+	int64_t default_timeout_us;	/* for targets without timeout= */
+	unsigned workers;
+	const char *interrupted;	/* "SIGTERM" when a signal cut it short */
+};
+
+struct scan_counts {
+	size_t total, up, down, cancelled;
+};
+
+void scan_report_count(const struct scan_report *, struct scan_counts *);
+
+#endif

@@ -1,0 +1,615 @@
+/*
+ * The worker pool.  Each slot holds one worker process and at most one
+ * probe.  Every submitted probe ends in exactly one on_result() call: the
+ * worker's answer, or a failure the supervisor writes itself when the
+ * worker died, hung past its deadline, misbehaved or was cancelled.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "msg.h"
+#include "proc.h"
+#include "supervisor.h"
+#include "util.h"
+
+#define SUP_BACKOFF_MIN_US (50 * USEC_PER_MSEC)
+#define SUP_BACKOFF_MAX_US (5 * USEC_PER_SEC)
+/* With no worker alive for this long, queued probes fail instead of wait. */
+#define SUP_STARVED_US (10 * USEC_PER_SEC)
+#define SUP_STOP_WAIT_US (1 * USEC_PER_SEC)
+
+enum kill_reason { KILL_NONE, KILL_DEADLINE, KILL_PROTOCOL, KILL_CANCEL };
+
+struct job {
+	const struct target *target;
+	uint64_t id;
+};
+
+struct slot {
+	struct sup *sup;
+	unsigned index;
+	pid_t pid;			/* 0: no process */
+	int fd;				/* -1: no socket */
+	struct event *ev_read;
+	struct event *ev_deadline;
+	struct event *ev_respawn;
+	bool busy;
+	struct job job;
+	int64_t allowed_us;		/* timeout + slack of the held probe */
+	enum kill_reason kill_reason;
+	char kill_detail[200];
+	unsigned failures;		/* deaths since the last good answer */
+};
+
+struct sup {
+	struct event_base *base;
+	struct sup_config cfg;
+	struct slot *slots;
+	unsigned *idle;			/* stack of idle slot indices */
+	unsigned nidle;
+	unsigned alive;			/* slots with a process */
+	struct job *queue;		/* ring buffer */
+	size_t qhead, qlen, qcap;
+	struct event *ev_sigchld;
+	struct event *ev_grace;
+	bool draining;
+	size_t inflight;
+	int64_t starved_since;		/* when the last worker was lost */
+	struct sup_stats stats;
+};
+
+static void sup_dispatch(struct sup *);
+static void slot_schedule_respawn(struct slot *);
+
+static void
+queue_push(struct sup *sup, struct job job)
+{
+	size_t i, ncap;
+	struct job *nq;
+
+	if (sup->qlen == sup->qcap) {
+		ncap = sup->qcap ? sup->qcap * 2 : 64;
+		nq = xreallocarray(NULL, ncap, sizeof(*nq));
+		for (i = 0; i < sup->qlen; i++)
+			nq[i] = sup->queue[(sup->qhead + i) % sup->qcap];
+		free(sup->queue);
+		sup->queue = nq;
+		sup->qcap = ncap;
+		sup->qhead = 0;
+	}
+	sup->queue[(sup->qhead + sup->qlen++) % sup->qcap] = job;
+}
+
+static struct job
+queue_pop(struct sup *sup)
+{
+	struct job job = sup->queue[sup->qhead];
+
+	sup->qhead = (sup->qhead + 1) % sup->qcap;
+	sup->qlen--;
+	return job;
+}
+
+/* Put a job back at the head: its worker never received it. */
+static void
+queue_unpop(struct sup *sup, struct job job)
+{
+	queue_push(sup, job);
+	sup->qlen--;
+	sup->qhead = (sup->qhead + sup->qcap - 1) % sup->qcap;
+	sup->queue[sup->qhead] = job;
+	sup->qlen++;
+}
+
+static void
+deliver(struct sup *sup, struct job job, const struct result *r)
+{
+	sup->stats.completed++;
+	sup->cfg.on_result(sup->cfg.arg, job.id, job.target, r);
+}
+
+static void
+deliver_failure(struct sup *sup, struct job job, enum reason reason,
+    const char *msg)
+{
+	struct result r;
+
+	result_init(&r);
+	r.start_us = wall_now_us();
+	result_fail(&r, reason, "%s", msg);
+	deliver(sup, job, &r);
+}
+
+static void
+timeval_from_us(struct timeval *tv, int64_t us)
+{
+	tv->tv_sec = us / USEC_PER_SEC;
+	tv->tv_usec = us % USEC_PER_SEC;
+}
+
+/* Kill a worker and remember why, so its reaping can report it. */
+static void
+slot_kill(struct slot *s, enum kill_reason why, const char *detail)
+{
+	if (s->pid <= 0 || s->kill_reason != KILL_NONE)
+		return;
+	s->kill_reason = why;
+	snprintf(s->kill_detail, sizeof(s->kill_detail), "%s", detail);
+	if (s->ev_read != NULL)
+		event_del(s->ev_read);
+	if (kill(s->pid, SIGKILL) == -1 && errno != ESRCH)
+		log_warn("kill worker %d", (int)s->pid);
+}
+
+static void
+slot_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct slot *s = arg;
+	char d[32], detail[64];
+
+	if (s->kill_reason != KILL_NONE)
+		return;
+	duration_format(s->allowed_us, d, sizeof(d));
+	snprintf(detail, sizeof(detail), "worker killed after %s", d);
+	s->sup->stats.deadline_kills++;
+	slot_kill(s, KILL_DEADLINE, detail);
+}
+
+/* A good answer arrived: hand it on and make the slot idle again. */
+static void
+slot_answered(struct slot *s, const struct msg_probe_result *m)
+{
+	struct sup *sup = s->sup;
+	struct job job = s->job;
+
+	evtimer_del(s->ev_deadline);
+	s->busy = false;
+	s->failures = 0;
+	sup->inflight--;
+	sup->idle[sup->nidle++] = s->index;
+	deliver(sup, job, &m->result);
+}
+
+static void
+slot_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct slot *s = arg;
+	uint8_t buf[MSG_MAX + 1];
+	struct msg_probe_result m;
+	char why[128], detail[sizeof(((struct slot *)0)->kill_detail)];
+	ssize_t n;
+
+	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* The worker is gone; its reaping reports the probe. */
+		event_del(s->ev_read);
+		return;
+	}
+	if (!s->busy)
+		snprintf(why, sizeof(why), "message while idle");
+	else if (msg_decode_probe_result(buf, (size_t)n, &m, why,
+	    sizeof(why)) == -1)
+		;	/* why says what was wrong */
+	else if (m.id != s->job.id)
+		snprintf(why, sizeof(why), "answer for another probe");
+	else {
+		slot_answered(s, &m);
+		sup_dispatch(s->sup);
+		return;
+	}
+	snprintf(detail, sizeof(detail), "worker sent a malformed message: %s",
+	    why);
+	log_warnx("worker %d: %s", (int)s->pid, detail);
+	slot_kill(s, KILL_PROTOCOL, detail);
+}
+
+static int
+slot_spawn(struct slot *s)
+{
+	struct sup *sup = s->sup;
+
+	s->pid = proc_spawn(worker_main, &sup->cfg.limits, &s->fd, NULL, 0);
+	if (s->pid == -1) {
+		s->pid = 0;
+		s->fd = -1;
+		return -1;
+	}
+	s->kill_reason = KILL_NONE;
+	s->ev_read = event_new(sup->base, s->fd, EV_READ | EV_PERSIST,
+	    slot_on_read, s);
+	if (s->ev_read == NULL || event_add(s->ev_read, NULL) == -1)
+		fatalx("event_add worker socket");
+	sup->alive++;
+	sup->starved_since = 0;
+	sup->idle[sup->nidle++] = s->index;
+	return 0;
+}
+
+/* Fail every queued probe; used when no worker can be had. */
+static void
+fail_queue(struct sup *sup, enum reason reason, const char *msg)
+{
+	while (sup->qlen > 0)
+		deliver_failure(sup, queue_pop(sup), reason, msg);
+}
+
+static void
+slot_on_respawn(evutil_socket_t fd, short what, void *arg)
+{
+	struct slot *s = arg;
+	struct sup *sup = s->sup;
+
+	if (sup->draining)
+		return;
+	if (slot_spawn(s) == 0) {
+		sup->stats.respawns++;
+		sup_dispatch(sup);
+		return;
+	}
+	sup->stats.spawn_failures++;
+	log_warn("cannot start worker %u", s->index);
+	if (sup->alive == 0 && sup->starved_since != 0 &&
+	    mono_now_us() - sup->starved_since > SUP_STARVED_US)
+		fail_queue(sup, REASON_INTERNAL,
+		    "no worker process could be started");
+	s->failures++;
+	slot_schedule_respawn(s);
+}
+
+/* Respawn at once after a first death, then back off while it repeats. */
+static void
+slot_schedule_respawn(struct slot *s)
+{
+	struct timeval tv;
+	int64_t delay = 0;
+	unsigned shift;
+
+	if (s->failures > 1) {
+		shift = s->failures - 2 > 10 ? 10 : s->failures - 2;
+		delay = SUP_BACKOFF_MIN_US << shift;
+		if (delay > SUP_BACKOFF_MAX_US)
+			delay = SUP_BACKOFF_MAX_US;
+	}
+	timeval_from_us(&tv, delay);
+	evtimer_add(s->ev_respawn, &tv);
+}
+
+/* Drop a slot from the idle stack (it died while idle). */
+static void
+idle_remove(struct sup *sup, unsigned index)
+{
+	unsigned i;
+
+	for (i = 0; i < sup->nidle; i++) {
+		if (sup->idle[i] == index) {
+			sup->idle[i] = sup->idle[--sup->nidle];
+			return;
+		}
+	}
+}
+
+/* The failure a worker's death means for the probe it held. */
+static void
+death_reason(const struct slot *s, int status, enum reason *reason,
+    char *msg, size_t len)
+{
+	char sig[32], how[64];
+
+	*reason = REASON_CRASH;
+	switch (s->kill_reason) {
+	case KILL_DEADLINE:
+		*reason = REASON_DEADLINE;
+		snprintf(msg, len, "deadline exceeded: %s", s->kill_detail);
+		return;
+	case KILL_CANCEL:
+		*reason = REASON_CANCELLED;
+		snprintf(msg, len, "cancelled: %s", s->kill_detail);
+		return;
+	case KILL_PROTOCOL:
+		snprintf(msg, len, "%s", s->kill_detail);
+		return;
+	case KILL_NONE:
+		break;
+	}
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+		*reason = REASON_DEADLINE;
+		snprintf(msg, len, "deadline exceeded: worker alarm fired");
+	} else if (WIFSIGNALED(status)) {
+		snprintf(msg, len, "worker crashed: %s",
+		    proc_signame(WTERMSIG(status), sig, sizeof(sig)));
+	} else {
+		proc_describe_status(status, how, sizeof(how));
+		snprintf(msg, len, "worker crashed: %s", how);
+	}
+}
+
+static void
+slot_reaped(struct slot *s, int status)
+{
+	struct sup *sup = s->sup;
+	char msg[RESULT_ERROR_MAX], how[64];
+	enum reason reason;
+	struct job job = s->job;
+	bool was_busy = s->busy;
+
+	if (s->ev_read != NULL)
+		event_free(s->ev_read);
+	s->ev_read = NULL;
+	evtimer_del(s->ev_deadline);
+	close(s->fd);
+	s->fd = -1;
+	s->pid = 0;
+	s->busy = false;
+	sup->alive--;
+	if (sup->alive == 0)
+		sup->starved_since = mono_now_us();
+	if (was_busy) {
+		sup->inflight--;
+		death_reason(s, status, &reason, msg, sizeof(msg));
+		if (reason != REASON_CANCELLED)
+			sup->stats.crashes++;
+		log_info("probe of %s failed: %s", job.target->spec, msg);
+	} else {
+		idle_remove(sup, s->index);
+		proc_describe_status(status, how, sizeof(how));
+		log_warnx("idle worker %u %s", s->index, how);
+	}
+	if (s->kill_reason != KILL_CANCEL)
+		s->failures++;
+	if (!sup->draining)
+		slot_schedule_respawn(s);
+	if (was_busy)
+		deliver_failure(sup, job, reason, msg);
+}
+
+static void
+sup_on_sigchld(evutil_socket_t sig, short what, void *arg)
+{
+	struct sup *sup = arg;
+	unsigned i;
+	int status;
+	pid_t pid;
+
+	for (i = 0; i < sup->cfg.workers; i++) {
+		if (sup->slots[i].pid <= 0)
+			continue;
+		pid = waitpid(sup->slots[i].pid, &status, WNOHANG);
+		if (pid == sup->slots[i].pid)
+			slot_reaped(&sup->slots[i], status);
+	}
+	sup_dispatch(sup);
+}
+
+/* Give job to the idle worker s; -1 if the worker could not take it. */
+static int
+slot_send(struct slot *s, struct job job)
+{
+	struct sup *sup = s->sup;
+	struct msg_probe_req req;
+	uint8_t buf[MSG_MAX];
+	struct timeval tv;
+	ssize_t n;
+
+	memset(&req, 0, sizeof(req));
+	req.id = job.id;
+	req.timeout_us = job.target->timeout_us > 0 ? job.target->timeout_us :
+	    sup->cfg.default_timeout_us;
+	req.target.kind = job.target->kind;
+	req.target.host = job.target->host;
+	req.target.port = job.target->port;
+	if ((n = msg_encode_probe_req(&req, buf, sizeof(buf))) == -1)
+		fatalx("probe request for %s does not fit", job.target->spec);
+	if (send(s->fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
+		return -1;
+	s->busy = true;
+	s->job = job;
+	s->allowed_us = req.timeout_us + sup->cfg.slack_us;
+	timeval_from_us(&tv, s->allowed_us);
+	evtimer_add(s->ev_deadline, &tv);
+	sup->inflight++;
+	return 0;
+}
+
+static void
+sup_dispatch(struct sup *sup)
+{
+	struct slot *s;
+	struct job job;
+
+	while (!sup->draining && sup->qlen > 0 && sup->nidle > 0) {
+		s = &sup->slots[sup->idle[--sup->nidle]];
+		job = queue_pop(sup);
+		if (slot_send(s, job) == -1) {
+			/* A dead worker: its reaping respawns the slot. */
+			queue_unpop(sup, job);
+			slot_kill(s, KILL_PROTOCOL, "worker socket failed");
+		}
+	}
+}
+
+void
+sup_submit(struct sup *sup, const struct target *t, uint64_t id)
+{
+	struct job job = { t, id };
+
+	sup->stats.submitted++;
+	if (sup->draining) {
+		deliver_failure(sup, job, REASON_CANCELLED,
+		    "cancelled: shutting down");
+		return;
+	}
+	queue_push(sup, job);
+	sup_dispatch(sup);
+}
+
+size_t
+sup_queued(const struct sup *sup)
+{
+	return sup->qlen;
+}
+
+size_t
+sup_inflight(const struct sup *sup)
+{
+	return sup->inflight;
+}
+
+const struct sup_stats *
+sup_stats(const struct sup *sup)
+{
+	return &sup->stats;
+}
+
+void
+sup_cancel_inflight(struct sup *sup)
+{
+	unsigned i;
+
+	for (i = 0; i < sup->cfg.workers; i++)
+		if (sup->slots[i].busy)
+			slot_kill(&sup->slots[i], KILL_CANCEL,
+			    "still running when the grace period ended");
+}
+
+static void
+sup_on_grace(evutil_socket_t fd, short what, void *arg)
+{
+	sup_cancel_inflight(arg);
+}
+
+void
+sup_drain(struct sup *sup, int64_t grace_us)
+{
+	struct timeval tv;
+	unsigned i;
+
+	if (sup->draining)
+		return;
+	sup->draining = true;
+	for (i = 0; i < sup->cfg.workers; i++)
+		evtimer_del(sup->slots[i].ev_respawn);
+	fail_queue(sup, REASON_CANCELLED,
+	    "cancelled: shutting down before the probe started");
+	if (grace_us <= 0) {
+		sup_cancel_inflight(sup);
+		return;
+	}
+	timeval_from_us(&tv, grace_us);
+	evtimer_add(sup->ev_grace, &tv);
+}
+
+struct sup *
+sup_new(struct event_base *base, const struct sup_config *cfg)
+{
+	struct sup *sup = xcalloc(1, sizeof(*sup));
+	struct slot *s;
+	unsigned i;
+
+	sup->base = base;
+	sup->cfg = *cfg;
+	sup->slots = xcalloc(cfg->workers, sizeof(*sup->slots));
+	sup->idle = xcalloc(cfg->workers, sizeof(*sup->idle));
+	sup->ev_sigchld = evsignal_new(base, SIGCHLD, sup_on_sigchld, sup);
+	sup->ev_grace = evtimer_new(base, sup_on_grace, sup);
+	if (sup->ev_sigchld == NULL || sup->ev_grace == NULL ||
+	    evsignal_add(sup->ev_sigchld, NULL) == -1)
+		fatalx("sup_new: cannot set up events");
+	for (i = 0; i < cfg->workers; i++) {
+		s = &sup->slots[i];
+		s->sup = sup;
+		s->index = i;
+		s->fd = -1;
+		s->ev_deadline = evtimer_new(base, slot_on_deadline, s);
+		s->ev_respawn = evtimer_new(base, slot_on_respawn, s);
+		if (s->ev_deadline == NULL || s->ev_respawn == NULL)
+			fatalx("sup_new: cannot set up timers");
+		if (slot_spawn(s) == -1) {
+			log_warn("cannot start worker %u", i);
+			sup->stats.spawn_failures++;
+			s->failures++;
+			slot_schedule_respawn(s);
+		}
+	}
+	if (sup->alive == 0) {
+		sup_free(sup);
+		return NULL;
+	}
+	return sup;
+}
+
+/* Wait for every worker: close their sockets, then escalate to SIGKILL. */
+static void
+sup_stop_workers(struct sup *sup)
+{
+	int64_t deadline = mono_now_us() + SUP_STOP_WAIT_US, delay = 1000;
+	struct timespec ts;
+	unsigned i, left;
+	int status;
+
+	for (i = 0; i < sup->cfg.workers; i++) {
+		if (sup->slots[i].fd != -1)
+			close(sup->slots[i].fd);
+		sup->slots[i].fd = -1;
+	}
+	do {
+		for (i = 0, left = 0; i < sup->cfg.workers; i++) {
+			if (sup->slots[i].pid <= 0)
+				continue;
+			if (waitpid(sup->slots[i].pid, &status, WNOHANG) != 0)
+				sup->slots[i].pid = 0;
+			else if (mono_now_us() >= deadline)
+				kill(sup->slots[i].pid, SIGKILL);
+			else
+				left++;
+		}
+		ts.tv_sec = 0;
+		ts.tv_nsec = delay * 1000;
+		if (left > 0)
+			nanosleep(&ts, NULL);
+		if (delay < 100000)
+			delay *= 2;
+	} while (left > 0);
+	for (i = 0; i < sup->cfg.workers; i++)
+		if (sup->slots[i].pid > 0)
+			waitpid(sup->slots[i].pid, &status, 0);
+}
+
+void
+sup_free(struct sup *sup)
+{
+	unsigned i;
+
+	if (sup == NULL)
+		return;
+	sup_stop_workers(sup);
+	for (i = 0; i < sup->cfg.workers; i++) {
+		if (sup->slots[i].ev_read != NULL)
+			event_free(sup->slots[i].ev_read);
+		if (sup->slots[i].ev_deadline != NULL)
+			event_free(sup->slots[i].ev_deadline);
+		if (sup->slots[i].ev_respawn != NULL)
+			event_free(sup->slots[i].ev_respawn);
+	}
+	if (sup->ev_sigchld != NULL)
+		event_free(sup->ev_sigchld);
+	if (sup->ev_grace != NULL)
+		event_free(sup->ev_grace);
+	free(sup->slots);
+	free(sup->idle);
+	free(sup->queue);
+	free(sup);
+}

@@ -1,0 +1,60 @@
+/*
+ * The supervisor's worker pool: a fixed set of worker processes, a queue
+ * of probes, one deadline per probe in flight, and a result for every
+ * probe submitted, whether the worker answered, crashed, hung or was
+ * cancelled.  Runs inside the caller's libevent loop.
+ */
+#ifndef PULSE_SUPERVISOR_H
+#define PULSE_SUPERVISOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "result.h"
+#include "target.h"
+#include "worker.h"
+
+struct event_base;
+struct sup;
+
+typedef void (*sup_result_cb)(void *arg, uint64_t id, const struct target *,
+    const struct result *);
+
+struct sup_config {
+	unsigned workers;		/* pool size, 1..4096 */
+	int64_t default_timeout_us;	/* for targets without timeout= */
+	int64_t slack_us;		/* supervisor deadline past the timeout */
+	struct worker_limits limits;
+	sup_result_cb on_result;
+	void *arg;
+};
+
+struct sup_stats {
+	uint64_t submitted, completed;
+	uint64_t crashes;		/* workers that died holding a probe */
+	uint64_t deadline_kills;	/* workers killed past their deadline */
+	uint64_t respawns;
+	uint64_t spawn_failures;
+};
+
+/* Start the pool; NULL if no worker at all could be started. */
+struct sup *sup_new(struct event_base *, const struct sup_config *);
+/* Queue a probe of t (which must outlive its result) under id. */
+void sup_submit(struct sup *, const struct target *t, uint64_t id);
+/* Probes queued but not yet given to a worker. */
+size_t sup_queued(const struct sup *);
+/* Probes held by workers right now. */
+size_t sup_inflight(const struct sup *);
+/*
+ * Stop dispatching: every queued probe is reported cancelled at once;
+ * probes in flight may finish until grace_us has passed, then their
+ * workers are killed and the probes reported cancelled.
+ */
+void sup_drain(struct sup *, int64_t grace_us);
+/* End the grace period now (a second signal). */
+void sup_cancel_inflight(struct sup *);
+const struct sup_stats *sup_stats(const struct sup *);
+/* Stop every worker (politely, then by force) and free the pool. */
+void sup_free(struct sup *);
+
+#endif

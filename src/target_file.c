@@ -1,0 +1,165 @@
+/* Load targets into a list: read files, report bad lines, drop duplicates. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "target.h"
+#include "util.h"
+
+/* Past this many messages, bad lines are only counted. */
+#define TARGET_ERRORS_SHOWN 100
+
+static uint64_t
+hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	while (*s != '\0') {
+		h ^= (unsigned char)*s++;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* Grow the hash so it stays at most half full, then rehash everything. */
+static void
+list_rehash(struct target_list *list)
+{
+	char canon[TARGET_HOST_MAX + 32];
+	size_t i, j, nslots;
+
+	if (list->nslots >= 2 * (list->n + 1))
+		return;
+	nslots = list->nslots ? list->nslots * 2 : 64;
+	free(list->slots);
+	list->slots = xcalloc(nslots, sizeof(*list->slots));
+	list->nslots = nslots;
+	for (i = 0; i < list->n; i++) {
+		target_canonical(&list->v[i], canon, sizeof(canon));
+		j = hash_str(canon) & (nslots - 1);
+		while (list->slots[j] != 0)
+			j = (j + 1) & (nslots - 1);
+		list->slots[j] = i + 1;
+	}
+}
+
+/* Find t's canonical form; return the slot holding it or the free one. */
+static size_t *
+list_lookup(struct target_list *list, const struct target *t)
+{
+	char canon[TARGET_HOST_MAX + 32], other[TARGET_HOST_MAX + 32];
+	size_t j, *slot;
+
+	target_canonical(t, canon, sizeof(canon));
+	j = hash_str(canon) & (list->nslots - 1);
+	for (;; j = (j + 1) & (list->nslots - 1)) {
+		slot = &list->slots[j];
+		if (*slot == 0)
+			return slot;
+		target_canonical(&list->v[*slot - 1], other, sizeof(other));
+		if (strcmp(canon, other) == 0)
+			return slot;
+	}
+}
+
+static void
+report(struct target_list *list, const char *file, unsigned line,
+    const char *why)
+{
+	if (++list->errors > TARGET_ERRORS_SHOWN)
+		return;
+	if (file == NULL)
+		log_warnx("argument %u: %s", line, why);
+	else
+		log_warnx("%s:%u: %s", file, line, why);
+}
+
+static void
+report_duplicate(const char *file, unsigned line, const struct target *first)
+{
+	char where[64];
+
+	if (first->file == NULL)
+		snprintf(where, sizeof(where), "argument %u", first->line);
+	else if (file != NULL && strcmp(first->file, file) == 0)
+		snprintf(where, sizeof(where), "line %u", first->line);
+	else
+		snprintf(where, sizeof(where), "%s:%u", first->file,
+		    first->line);
+	if (file == NULL)
+		log_warnx("argument %u: duplicate of %s, ignored", line, where);
+	else
+		log_warnx("%s:%u: duplicate of %s, ignored", file, line, where);
+}
+
+int
+target_list_add(struct target_list *list, const char *file, unsigned line,
+    const char *text, size_t len)
+{
+	struct target t;
+	char why[512];
+	size_t *slot;
+	int rc;
+
+	if ((rc = target_parse_line(text, len, &t, why, sizeof(why))) <= 0) {
+		if (rc == -1)
+			report(list, file, line, why);
+		return rc;
+	}
+	t.file = file;
+	t.line = line;
+	list_rehash(list);
+	slot = list_lookup(list, &t);
+	if (*slot != 0) {
+		report_duplicate(file, line, &list->v[*slot - 1]);
+		target_clear(&t);
+		return 0;
+	}
+	if (list->n == list->cap) {
+		list->cap = list->cap ? list->cap * 2 : 16;
+		list->v = xreallocarray(list->v, list->cap, sizeof(*list->v));
+	}
+	list->v[list->n] = t;
+	*slot = ++list->n;
+	return 1;
+}
+
+int
+target_load_file(const char *path, struct target_list *list)
+{
+	FILE *f = stdin;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	unsigned lineno = 0, before = list->errors;
+	int rc = 0;
+
+	if (strcmp(path, "-") != 0 && (f = fopen(path, "re")) == NULL) {
+		log_warn("%s", path);
+		return -1;
+	}
+	while ((len = getline(&line, &cap, f)) != -1) {
+		if (++lineno == 0) {
+			log_warnx("%s: too many lines", path);
+			rc = -1;
+			break;
+		}
+		target_list_add(list, path, lineno, line, (size_t)len);
+	}
+	if (ferror(f)) {
+		log_warn("%s: read error", path);
+		rc = -1;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	if (list->errors > TARGET_ERRORS_SHOWN &&
+	    before <= TARGET_ERRORS_SHOWN)
+		log_warnx("%s: %u more bad lines not shown", path,
+		    list->errors - TARGET_ERRORS_SHOWN);
+	return list->errors > before ? -1 : rc;
+}

@@ -1,0 +1,631 @@
+/* Unit tests for target.c: the targets-file grammar and loader. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "log.h"
+#include "target.h"
+#include "util.h"
+
+struct good_case {
+	const char *line;
+	const char *host;
+	unsigned port;
+	int64_t timeout_us;
+	const char *spec;
+	const char *name;	/* NULL: the spec */
+};
+
+/* Parse line (which may hold NULs); 1 if refused with a reason, else 0
+ * after saying what went wrong. */
+static int
+refused(const char *line, size_t len)
+{
+	int show = (int)(len > 80 ? 80 : len);
+	struct target t;
+	char err[256];
+	int rc;
+
+	memset(err, 0, sizeof(err));
+	rc = target_parse_line(line, len, &t, err, sizeof(err));
+	if (rc == 1)
+		target_clear(&t);
+	if (rc != -1) {
+		print_error("\"%.*s\" gave %d, want -1\n", show, line, rc);
+		return 0;
+	}
+	if (err[0] == '\0') {
+		print_error("\"%.*s\" refused without a reason\n", show, line);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+expect_bad(const char *line, size_t len)
+{
+	if (!refused(line, len))
+		fail();
+}
+
+/* Every accepted form yields the host, port, timeout, spec and name. */
+static void
+test_parse_good(void **state)
+{
+	static const struct good_case cases[] = {
+		{"tcp://example.com:80", "example.com", 80, 0,
+		    "tcp://example.com:80", NULL},
+		{"127.0.0.1:22", "127.0.0.1", 22, 0, "127.0.0.1:22", NULL},
+		{"[::1]:443", "::1", 443, 0, "[::1]:443", NULL},
+		{"tcp://[::1]:80", "::1", 80, 0, "tcp://[::1]:80", NULL},
+		{"[2001:db8::1]:8080", "2001:db8::1", 8080, 0,
+		    "[2001:db8::1]:8080", NULL},
+		{"localhost:65535", "localhost", 65535, 0, "localhost:65535",
+		    NULL},
+		{"a-b.c1.example:1", "a-b.c1.example", 1, 0,
+		    "a-b.c1.example:1", NULL},
+		{"127.0.0.1:22 name=\"my ssh server\"", "127.0.0.1", 22, 0,
+		    "127.0.0.1:22", "my ssh server"},
+		{"127.0.0.1:22 name='single quoted'", "127.0.0.1", 22, 0,
+		    "127.0.0.1:22", "single quoted"},
+		{"127.0.0.1:22 name=\"say \\\"hi\\\" \\\\ bye\"", "127.0.0.1",
+		    22, 0, "127.0.0.1:22", "say \"hi\" \\ bye"},
+		{"127.0.0.1:22 name='no \\escape'", "127.0.0.1", 22, 0,
+		    "127.0.0.1:22", "no \\escape"},
+		{"127.0.0.1:22 name=ssh", "127.0.0.1", 22, 0, "127.0.0.1:22",
+		    "ssh"},
+		{"127.0.0.1:22 name=\"caf\xc3\xa9\"", "127.0.0.1", 22, 0,
+		    "127.0.0.1:22", "caf\xc3\xa9"},
+		{"127.0.0.1:22 timeout=500ms", "127.0.0.1", 22, 500000,
+		    "127.0.0.1:22", NULL},
+		{"127.0.0.1:22 timeout=1m30s name=x", "127.0.0.1", 22,
+		    90000000, "127.0.0.1:22", "x"},
+		{"127.0.0.1:22 name=\"a # b\" timeout='2s'", "127.0.0.1", 22,
+		    2000000, "127.0.0.1:22", "a # b"},
+		{"  127.0.0.1:22\ttimeout=1s  ", "127.0.0.1", 22, 1000000,
+		    "127.0.0.1:22", NULL},
+		{"127.0.0.1:22 # the ssh port", "127.0.0.1", 22, 0,
+		    "127.0.0.1:22", NULL},
+		{"127.0.0.1:22\r", "127.0.0.1", 22, 0, "127.0.0.1:22", NULL},
+		{"127.0.0.1:22 name=ssh\r", "127.0.0.1", 22, 0,
+		    "127.0.0.1:22", "ssh"},
+	};
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct good_case *c = &cases[i];
+		struct target t;
+		int rc;
+
+		memset(&t, 0, sizeof(t));
+		err[0] = '\0';
+		rc = target_parse_line(c->line, strlen(c->line), &t, err,
+		    sizeof(err));
+		if (rc != 1)
+			fail_msg("\"%s\" gave %d: %s", c->line, rc, err);
+		assert_int_equal(t.kind, TARGET_TCP);
+		assert_string_equal(t.host, c->host);
+		assert_int_equal(t.port, c->port);
+		assert_int_equal(t.timeout_us, c->timeout_us);
+		assert_non_null(t.spec);
+		assert_string_equal(t.spec, c->spec);
+		if (c->name == NULL)
+			assert_null(t.name);
+		assert_string_equal(target_name(&t), c->name != NULL ?
+		    c->name : c->spec);
+		target_clear(&t);
+	}
+}
+
+/* Blank lines and comments are not targets and not errors. */
+static void
+test_parse_blank_and_comment(void **state)
+{
+	static const char *cases[] = {
+		"", "   ", "\t", "\r", "# a comment", "   # indented comment",
+		"#127.0.0.1:22", " \t \r",
+	};
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct target t;
+		int rc;
+
+		memset(&t, 0, sizeof(t));
+		err[0] = '\0';
+		rc = target_parse_line(cases[i], strlen(cases[i]), &t, err,
+		    sizeof(err));
+		if (rc != 0)
+			fail_msg("\"%s\" gave %d: %s", cases[i], rc, err);
+	}
+}
+
+/* Malformed targets, ports, hosts, keys and values are refused with a
+ * reason. */
+static void
+test_parse_bad(void **state)
+{
+	static const char *cases[] = {
+		"127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:99999999999",
+		"127.0.0.1:abc", "127.0.0.1:-1", "127.0.0.1:+80",
+		"127.0.0.1:22x", "127.0.0.1", "127.0.0.1:", "localhost",
+		"[::1", "[::1]80", "[::1]:", "[::1]", "::1:80", "[zz::1]:80",
+		"[]:80", "tcp://[::1", ":80", "tcp://:80", "tcp://",
+		"bad$host:80", "host!:80", "h\xc3\xa9.example:80",
+		"ho st:80", "-lead.example:80",
+		"trail-.example:80", "a..b:80", "ftp://x:1", "tcp:/x:1",
+		"TCP//x:1", "127.0.0.1:22 bogus=1", "127.0.0.1:22 name",
+		"127.0.0.1:22 timeout", "127.0.0.1:22 =x",
+		"127.0.0.1:22 name=\"unterminated",
+		"127.0.0.1:22 name='unterminated",
+		"127.0.0.1:22 name=\"ends in escape\\\"",
+		"127.0.0.1:22 timeout=5", "127.0.0.1:22 timeout=abc",
+		"127.0.0.1:22 timeout=", "127.0.0.1:22 timeout=-1s",
+		"127.0.0.1:22 timeout=5x", "127.0.0.1:22 name=\"\xff\"",
+		"127.0.0.1:22 name=\"\xc0\xaf\"",
+		"127.0.0.1:22 name=\"\xed\xa0\x80\"",
+	};
+	size_t i, wrong = 0;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (!refused(cases[i], strlen(cases[i])))
+			wrong++;
+	assert_int_equal(wrong, 0);
+}
+
+/* DNS length limits: 63 octets per label, 253 per name. */
+static void
+test_parse_host_lengths(void **state)
+{
+	char line[600], host[300], err[256];
+	struct target t;
+
+	/* 63 + 1 + 63 + 1 + 63 + 1 + 61 = 253 octets: the longest name. */
+	memset(host, 'a', sizeof(host));
+	host[63] = host[127] = host[191] = '.';
+	host[253] = '\0';
+	snprintf(line, sizeof(line), "%s:80", host);
+	memset(&t, 0, sizeof(t));
+	if (target_parse_line(line, strlen(line), &t, err, sizeof(err)) != 1)
+		fail_msg("253-octet name refused: %s", err);
+	assert_string_equal(t.host, host);
+	target_clear(&t);
+
+	/* 254 octets. */
+	host[253] = 'a';
+	host[254] = '\0';
+	snprintf(line, sizeof(line), "%s:80", host);
+	expect_bad(line, strlen(line));
+
+	/* A label of 64 octets. */
+	memset(host, 'b', 64);
+	strcpy(host + 64, ".example");
+	snprintf(line, sizeof(line), "%s:80", host);
+	expect_bad(line, strlen(line));
+
+	/* A label of exactly 63 octets is fine. */
+	strcpy(host + 63, ".example");
+	snprintf(line, sizeof(line), "%s:80", host);
+	memset(&t, 0, sizeof(t));
+	if (target_parse_line(line, strlen(line), &t, err, sizeof(err)) != 1)
+		fail_msg("63-octet label refused: %s", err);
+	target_clear(&t);
+}
+
+/* A NUL byte inside the line is an error, not an early end of line. */
+static void
+test_parse_nul_byte(void **state)
+{
+	static const char line[] = "127.0.0.1:22\0 name=x";
+
+	expect_bad(line, sizeof(line) - 1);
+	expect_bad("127.0.0.1:22\0", 13);
+}
+
+/* Lines longer than TARGET_LINE_MAX are refused even when well formed. */
+static void
+test_parse_line_too_long(void **state)
+{
+	size_t len = TARGET_LINE_MAX + 100;
+	char *line = xmalloc(len + 1);
+
+	memset(line, 'n', len);
+	memcpy(line, "127.0.0.1:22 name=", 18);
+	line[len] = '\0';
+	expect_bad(line, len);
+	free(line);
+}
+
+/* The canonical form names the kind and brackets IPv6 literals, whatever
+ * the spelling in the file. */
+static void
+test_canonical(void **state)
+{
+	static const char *cases[][2] = {
+		{"127.0.0.1:80", "tcp://127.0.0.1:80"},
+		{"tcp://127.0.0.1:80", "tcp://127.0.0.1:80"},
+		{"[::1]:80", "tcp://[::1]:80"},
+		{"tcp://[::1]:80 name=x timeout=1s", "tcp://[::1]:80"},
+		{"localhost:8080 name=\"web\"", "tcp://localhost:8080"},
+	};
+	char buf[512], err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct target t;
+
+		memset(&t, 0, sizeof(t));
+		assert_int_equal(target_parse_line(cases[i][0],
+		    strlen(cases[i][0]), &t, err, sizeof(err)), 1);
+		target_canonical(&t, buf, sizeof(buf));
+		assert_string_equal(buf, cases[i][1]);
+		target_clear(&t);
+	}
+	assert_string_equal(target_kind_name(TARGET_TCP), "tcp");
+}
+
+/* Run target_list_add with stderr captured into log. */
+static int
+add_capturing(struct target_list *tl, const char *file, unsigned line,
+    const char *text, char *log, size_t loglen)
+{
+	FILE *cap = tmpfile();
+	int saved, rc;
+	size_t n;
+
+	assert_non_null(cap);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(cap), STDERR_FILENO) >= 0);
+	rc = target_list_add(tl, file, line, text, strlen(text));
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(cap);
+	n = fread(log, 1, loglen - 1, cap);
+	log[n] = '\0';
+	fclose(cap);
+	return rc;
+}
+
+/* Command-line targets are named "argument N" in errors and duplicate
+ * warnings, and only good ones join the list. */
+static void
+test_list_add_arguments(void **state)
+{
+	struct target_list tl;
+	char log[4096];
+
+	memset(&tl, 0, sizeof(tl));
+	assert_int_equal(add_capturing(&tl, NULL, 1, "127.0.0.1:80", log,
+	    sizeof(log)), 1);
+	assert_string_equal(log, "");
+	assert_int_equal(add_capturing(&tl, NULL, 2, "tcp://127.0.0.1:80",
+	    log, sizeof(log)), 0);
+	assert_non_null(strstr(log,
+	    "argument 2: duplicate of argument 1, ignored"));
+	assert_int_equal(add_capturing(&tl, NULL, 3, "127.0.0.1:0", log,
+	    sizeof(log)), -1);
+	assert_non_null(strstr(log, "argument 3: "));
+	assert_int_equal(add_capturing(&tl, NULL, 4, "", log, sizeof(log)),
+	    0);
+	assert_int_equal(tl.n, 1);
+	assert_int_equal(tl.errors, 1);
+	assert_null(tl.v[0].file);
+	assert_int_equal(tl.v[0].line, 1);
+	target_list_free(&tl);
+}
+
+/* Many distinct targets all survive the duplicate index growing. */
+static void
+test_list_add_many(void **state)
+{
+	struct target_list tl;
+	char text[64], log[1024];
+	unsigned i;
+
+	memset(&tl, 0, sizeof(tl));
+	for (i = 1; i <= 3000; i++) {
+		snprintf(text, sizeof(text), "127.0.%u.%u:%u", i / 256,
+		    i % 256, 1000 + i % 7);
+		assert_int_equal(target_list_add(&tl, "many", i, text,
+		    strlen(text)), 1);
+	}
+	assert_int_equal(tl.n, 3000);
+	/* Every one of them is now a duplicate. */
+	snprintf(text, sizeof(text), "tcp://127.0.%u.%u:%u", 1234 / 256,
+	    1234 % 256, 1000 + 1234 % 7);
+	assert_int_equal(add_capturing(&tl, "many", 3001, text, log,
+	    sizeof(log)), 0);
+	assert_non_null(strstr(log, "many:3001: duplicate of line 1234"));
+	assert_int_equal(tl.n, 3000);
+	target_list_free(&tl);
+}
+
+/* A temp file for the loader tests; the path is freed by the caller. */
+static char *
+temp_file(const void *data, size_t len)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *path;
+	int fd;
+
+	xasprintf(&path, "%s/pulse-targets.XXXXXX",
+	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+/* Capture what the loader logs on stderr while loading path. */
+static int
+load_capturing(const char *path, struct target_list *tl, char *log,
+    size_t loglen)
+{
+	FILE *cap = tmpfile();
+	int saved, rc;
+	size_t n;
+
+	assert_non_null(cap);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(cap), STDERR_FILENO) >= 0);
+	rc = target_load_file(path, tl);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(cap);
+	n = fread(log, 1, loglen - 1, cap);
+	log[n] = '\0';
+	fclose(cap);
+	return rc;
+}
+
+/* Load text as a file; return the loader's verdict and keep its log. */
+static int
+load_text(const void *text, size_t len, struct target_list *tl,
+    char **pathp, char *log, size_t loglen)
+{
+	char *path = temp_file(text, len);
+	int rc;
+
+	memset(tl, 0, sizeof(*tl));
+	rc = load_capturing(path, tl, log, loglen);
+	*pathp = path;
+	return rc;
+}
+
+/* True when log holds "path:line:" somewhere. */
+static int
+logged_line(const char *log, const char *path, unsigned line)
+{
+	char want[PATH_MAX + 32];
+
+	snprintf(want, sizeof(want), "%s:%u:", path, line);
+	return strstr(log, want) != NULL;
+}
+
+static void
+unlink_free(char *path)
+{
+	unlink(path);
+	free(path);
+}
+
+/* A good file with comments, blanks and CRLF loads in order, each target
+ * knowing its file and line. */
+static void
+test_load_good(void **state)
+{
+	static const char text[] =
+	    "# pulse targets\r\n"
+	    "\r\n"
+	    "127.0.0.1:22 name=\"ssh\"\r\n"
+	    "   # indented comment\n"
+	    "tcp://[::1]:80 timeout=250ms\n"
+	    "localhost:8080";
+	struct target_list tl;
+	char log[4096], *path;
+
+	assert_int_equal(load_text(text, sizeof(text) - 1, &tl, &path, log,
+	    sizeof(log)), 0);
+	assert_int_equal(tl.n, 3);
+	assert_string_equal(tl.v[0].host, "127.0.0.1");
+	assert_string_equal(tl.v[0].name, "ssh");
+	assert_int_equal(tl.v[0].line, 3);
+	assert_string_equal(tl.v[1].host, "::1");
+	assert_int_equal(tl.v[1].port, 80);
+	assert_int_equal(tl.v[1].timeout_us, 250000);
+	assert_int_equal(tl.v[1].line, 5);
+	assert_string_equal(tl.v[2].host, "localhost");
+	assert_int_equal(tl.v[2].port, 8080);
+	assert_int_equal(tl.v[2].line, 6);
+	assert_non_null(tl.v[2].file);
+	assert_string_equal(tl.v[2].file, path);
+	target_list_free(&tl);
+	unlink_free(path);
+}
+
+/* Every bad line is reported with its number, not only the first, and
+ * the load fails. */
+static void
+test_load_reports_every_bad_line(void **state)
+{
+	static const char text[] =
+	    "127.0.0.1:22\n"
+	    "127.0.0.1:0\n"
+	    "127.0.0.1:23\n"
+	    "127.0.0.1:24 colour=blue\n"
+	    "[::1\n";
+	struct target_list tl;
+	char log[8192], *path;
+
+	assert_int_equal(load_text(text, sizeof(text) - 1, &tl, &path, log,
+	    sizeof(log)), -1);
+	assert_true(logged_line(log, path, 2));
+	assert_true(logged_line(log, path, 4));
+	assert_true(logged_line(log, path, 5));
+	assert_false(logged_line(log, path, 1));
+	assert_false(logged_line(log, path, 3));
+	target_list_free(&tl);
+	unlink_free(path);
+}
+
+/* The same canonical target twice is kept once, with a warning naming the
+ * first line. */
+static void
+test_load_duplicates(void **state)
+{
+	static const char text[] =
+	    "127.0.0.1:80\n"
+	    "127.0.0.1:81\n"
+	    "tcp://127.0.0.1:80 name=again\n"
+	    "[::1]:80\n"
+	    "tcp://[::1]:80\n";
+	struct target_list tl;
+	char log[8192], want[PATH_MAX + 64], *path;
+
+	assert_int_equal(load_text(text, sizeof(text) - 1, &tl, &path, log,
+	    sizeof(log)), 0);
+	assert_int_equal(tl.n, 3);
+	assert_int_equal(tl.v[0].port, 80);
+	assert_int_equal(tl.v[0].line, 1);
+	assert_string_equal(tl.v[0].host, "127.0.0.1");
+	assert_int_equal(tl.v[1].port, 81);
+	assert_string_equal(tl.v[2].host, "::1");
+	assert_int_equal(tl.v[2].line, 4);
+	snprintf(want, sizeof(want), "%s:3: duplicate of line 1, ignored",
+	    path);
+	assert_non_null(strstr(log, want));
+	snprintf(want, sizeof(want), "%s:5: duplicate of line 4, ignored",
+	    path);
+	assert_non_null(strstr(log, want));
+	target_list_free(&tl);
+	unlink_free(path);
+}
+
+/* A NUL byte in the file fails the load and names its line. */
+static void
+test_load_nul_byte(void **state)
+{
+	static const char text[] = "127.0.0.1:22\n127.0.0.1:\00023\n";
+	struct target_list tl;
+	char log[4096], *path;
+
+	assert_int_equal(load_text(text, sizeof(text) - 1, &tl, &path, log,
+	    sizeof(log)), -1);
+	assert_true(logged_line(log, path, 2));
+	target_list_free(&tl);
+	unlink_free(path);
+}
+
+/* Invalid UTF-8 fails the load and names its line. */
+static void
+test_load_invalid_utf8(void **state)
+{
+	static const char text[] =
+	    "127.0.0.1:22\n# fine\n127.0.0.1:23 name=\"\xc3\x28\"\n";
+	struct target_list tl;
+	char log[4096], *path;
+
+	assert_int_equal(load_text(text, sizeof(text) - 1, &tl, &path, log,
+	    sizeof(log)), -1);
+	assert_true(logged_line(log, path, 3));
+	target_list_free(&tl);
+	unlink_free(path);
+}
+
+/* An overlong line fails the load, and the lines after it keep their
+ * numbers. */
+static void
+test_load_long_line(void **state)
+{
+	size_t len = TARGET_LINE_MAX * 2;
+	struct target_list tl;
+	char log[4096], *path, *text;
+
+	text = xmalloc(len + 64);
+	memset(text, 'x', len);
+	memcpy(text, "127.0.0.1:22 name=", 18);
+	strcpy(text + len, "\n127.0.0.1:\n");
+	assert_int_equal(load_text(text, strlen(text), &tl, &path, log,
+	    sizeof(log)), -1);
+	assert_true(logged_line(log, path, 1));
+	assert_true(logged_line(log, path, 2));
+	target_list_free(&tl);
+	unlink_free(path);
+	free(text);
+}
+
+/* A file that cannot be opened fails the load. */
+static void
+test_load_missing_file(void **state)
+{
+	struct target_list tl;
+	char log[4096];
+
+	memset(&tl, 0, sizeof(tl));
+	assert_int_equal(load_capturing("/nonexistent/pulse/targets", &tl,
+	    log, sizeof(log)), -1);
+	assert_non_null(strstr(log, "/nonexistent/pulse/targets"));
+	target_list_free(&tl);
+}
+
+/* An empty file (or one of comments) loads as an empty list. */
+static void
+test_load_empty(void **state)
+{
+	static const char text[] = "# nothing here\n\n";
+	struct target_list tl;
+	char log[4096], *path;
+
+	assert_int_equal(load_text(text, sizeof(text) - 1, &tl, &path, log,
+	    sizeof(log)), 0);
+	assert_int_equal(tl.n, 0);
+	target_list_free(&tl);
+	unlink_free(path);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_good),
+		cmocka_unit_test(test_parse_blank_and_comment),
+		cmocka_unit_test(test_parse_bad),
+		cmocka_unit_test(test_parse_host_lengths),
+		cmocka_unit_test(test_parse_nul_byte),
+		cmocka_unit_test(test_parse_line_too_long),
+		cmocka_unit_test(test_canonical),
+		cmocka_unit_test(test_list_add_arguments),
+		cmocka_unit_test(test_list_add_many),
+		cmocka_unit_test(test_load_good),
+		cmocka_unit_test(test_load_reports_every_bad_line),
+		cmocka_unit_test(test_load_duplicates),
+		cmocka_unit_test(test_load_nul_byte),
+		cmocka_unit_test(test_load_invalid_utf8),
+		cmocka_unit_test(test_load_long_line),
+		cmocka_unit_test(test_load_missing_file),
+		cmocka_unit_test(test_load_empty),
+	};
+
+	log_init("test_target", LOG_LEVEL_WARN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
