@@ -83,6 +83,8 @@ proc_spawn(int (*entry)(int, void *), void *arg, int *fd, const int *keep,
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		return -1;
+	/* The child exits through exit(): it must not flush our buffers. */
+	fflush(NULL);
 	/* No handler may run in the child before it has reset them. */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &saved);
@@ -91,7 +93,7 @@ proc_spawn(int (*entry)(int, void *), void *arg, int *fd, const int *keep,
 		close(sv[0]);
 		reset_signals();
 		close_inherited(sv[1], keep, nkeep);
-		_exit(entry(sv[1], arg));
+		exit(entry(sv[1], arg));
 	}
 	saved_errno = errno;
 	sigprocmask(SIG_SETMASK, &saved, NULL);

@@ -48,6 +48,8 @@ struct slot {
 	bool busy;
 	struct job job;
 	int64_t allowed_us;		/* timeout + slack of the held probe */
+	int64_t sent_us;		/* monotonic time the probe was sent */
+	int64_t sent_wall_us;		/* the same, on the wall clock */
 	enum kill_reason kill_reason;
 	char kill_detail[200];
 	unsigned failures;		/* deaths since the last good answer */
@@ -73,22 +75,29 @@ struct sup {
 static void sup_dispatch(struct sup *);
 static void slot_schedule_respawn(struct slot *);
 
+/* Make room for one more job in the ring buffer. */
 static void
-queue_push(struct sup *sup, struct job job)
+queue_reserve(struct sup *sup)
 {
 	size_t i, ncap;
 	struct job *nq;
 
-	if (sup->qlen == sup->qcap) {
-		ncap = sup->qcap ? sup->qcap * 2 : 64;
-		nq = xreallocarray(NULL, ncap, sizeof(*nq));
-		for (i = 0; i < sup->qlen; i++)
-			nq[i] = sup->queue[(sup->qhead + i) % sup->qcap];
-		free(sup->queue);
-		sup->queue = nq;
-		sup->qcap = ncap;
-		sup->qhead = 0;
-	}
+	if (sup->qlen < sup->qcap)
+		return;
+	ncap = sup->qcap ? sup->qcap * 2 : 64;
+	nq = xreallocarray(NULL, ncap, sizeof(*nq));
+	for (i = 0; i < sup->qlen; i++)
+		nq[i] = sup->queue[(sup->qhead + i) % sup->qcap];
+	free(sup->queue);
+	sup->queue = nq;
+	sup->qcap = ncap;
+	sup->qhead = 0;
+}
+
+static void
+queue_push(struct sup *sup, struct job job)
+{
+	queue_reserve(sup);
 	sup->queue[(sup->qhead + sup->qlen++) % sup->qcap] = job;
 }
 
@@ -106,8 +115,7 @@ queue_pop(struct sup *sup)
 static void
 queue_unpop(struct sup *sup, struct job job)
 {
-	queue_push(sup, job);
-	sup->qlen--;
+	queue_reserve(sup);
 	sup->qhead = (sup->qhead + sup->qcap - 1) % sup->qcap;
 	sup->queue[sup->qhead] = job;
 	sup->qlen++;
@@ -120,14 +128,16 @@ deliver(struct sup *sup, struct job job, const struct result *r)
 	sup->cfg.on_result(sup->cfg.arg, job.id, job.target, r);
 }
 
+/* A failure the supervisor reports itself; s is the slot that held it. */
 static void
-deliver_failure(struct sup *sup, struct job job, enum reason reason,
-    const char *msg)
+deliver_failure(struct sup *sup, const struct slot *s, struct job job,
+    enum reason reason, const char *msg)
 {
 	struct result r;
 
 	result_init(&r);
-	r.start_us = wall_now_us();
+	r.start_us = s != NULL ? s->sent_wall_us : wall_now_us();
+	r.duration_us = s != NULL ? mono_now_us() - s->sent_us : 0;
 	result_fail(&r, reason, "%s", msg);
 	deliver(sup, job, &r);
 }
@@ -244,7 +254,7 @@ static void
 fail_queue(struct sup *sup, enum reason reason, const char *msg)
 {
 	while (sup->qlen > 0)
-		deliver_failure(sup, queue_pop(sup), reason, msg);
+		deliver_failure(sup, NULL, queue_pop(sup), reason, msg);
 }
 
 static void
@@ -373,7 +383,7 @@ slot_reaped(struct slot *s, int status)
 	if (!sup->draining)
 		slot_schedule_respawn(s);
 	if (was_busy)
-		deliver_failure(sup, job, reason, msg);
+		deliver_failure(sup, s, job, reason, msg);
 }
 
 static void
@@ -418,6 +428,8 @@ slot_send(struct slot *s, struct job job)
 	s->busy = true;
 	s->job = job;
 	s->allowed_us = req.timeout_us + sup->cfg.slack_us;
+	s->sent_us = mono_now_us();
+	s->sent_wall_us = wall_now_us();
 	timeval_from_us(&tv, s->allowed_us);
 	evtimer_add(s->ev_deadline, &tv);
 	sup->inflight++;
@@ -448,7 +460,7 @@ sup_submit(struct sup *sup, const struct target *t, uint64_t id)
 
 	sup->stats.submitted++;
 	if (sup->draining) {
-		deliver_failure(sup, job, REASON_CANCELLED,
+		deliver_failure(sup, NULL, job, REASON_CANCELLED,
 		    "cancelled: shutting down");
 		return;
 	}

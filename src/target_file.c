@@ -143,12 +143,7 @@ target_load_file(const char *path, struct target_list *list)
 		return -1;
 	}
 	while ((len = getline(&line, &cap, f)) != -1) {
-		if (++lineno == 0) {
-			log_warnx("%s: too many lines", path);
-			rc = -1;
-			break;
-		}
-		target_list_add(list, path, lineno, line, (size_t)len);
+		target_list_add(list, path, ++lineno, line, (size_t)len);
 	}
 	if (ferror(f)) {
 		log_warn("%s: read error", path);
