@@ -119,6 +119,9 @@ try_connect(const struct sockaddr *sa, socklen_t salen, int64_t deadline_us,
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) == -1)
 		err = errno;
+	/* A reset reaches only an established connection: the port accepted. */
+	if (err == ECONNRESET)
+		goto connected;
 	if (err != 0) {
 		connect_failed(r, err);
 		close(fd);

@@ -79,12 +79,12 @@ opt_duration(const char *name, const char *arg, int64_t min, int64_t *out)
 	char why[128], lo[32];
 
 	if (duration_parse(arg, out, why, sizeof(why)) == -1) {
-		log_warnx("--%s %s: %s", name, arg, why);
+		log_errorx("--%s %s: %s", name, arg, why);
 		return -1;
 	}
 	if (*out < min || *out > 3600 * USEC_PER_SEC) {
 		duration_format(min, lo, sizeof(lo));
-		log_warnx("--%s %s: must be between %s and 1h", name, arg, lo);
+		log_errorx("--%s %s: must be between %s and 1h", name, arg, lo);
 		return -1;
 	}
 	return 0;
@@ -122,7 +122,7 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 		case 'w':
 			if (parse_int_range(optarg, 1, SCAN_MAX_WORKERS, &v,
 			    why, sizeof(why)) == -1) {
-				log_warnx("--workers: %s", why);
+				log_errorx("--workers: %s", why);
 				return -1;
 			}
 			o->workers = (unsigned)v;
@@ -139,7 +139,7 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 			break;
 		case 'f':
 			if (strcmp(optarg, "json") != 0) {
-				log_warnx("--format %s: unknown format "
+				log_errorx("--format %s: unknown format "
 				    "(supported: json)", optarg);
 				return -1;
 			}
@@ -179,7 +179,7 @@ scan_load_targets(struct scan *sc, int argc, char **argv)
 	if (bad)
 		return -1;
 	if (sc->targets.n == 0) {
-		log_warnx("no targets: give --targets FILE or TARGET "
+		log_errorx("no targets: give --targets FILE or TARGET "
 		    "arguments");
 		return -1;
 	}
@@ -248,7 +248,7 @@ scan_run(struct scan *sc)
 	    evsignal_add(ev_int, NULL))
 		fatalx("cannot set up signal events");
 	if ((sc->sup = sup_new(sc->base, &cfg)) == NULL) {
-		log_warnx("no worker process could be started");
+		log_errorx("no worker process could be started");
 		event_free(ev_term);
 		event_free(ev_int);
 		return -1;
@@ -271,12 +271,12 @@ scan_write(struct scan *sc, const struct scan_report *rep,
 	FILE *f = af != NULL ? atomic_file_stream(af) : stdout;
 
 	if (output_json_write(f, rep) == -1 || fflush(f) == EOF) {
-		log_warn("writing %s", af != NULL ? sc->opts.output : "output");
+		log_error("writing %s", af != NULL ? sc->opts.output : "output");
 		atomic_file_abort(af);
 		return -1;
 	}
 	if (af != NULL && atomic_file_commit(af) == -1) {
-		log_warn("%s", sc->opts.output);
+		log_error("%s", sc->opts.output);
 		return -1;
 	}
 	return 0;
@@ -328,7 +328,7 @@ cmd_scan(int argc, char **argv)
 	}
 	if (sc.opts.output != NULL &&
 	    (af = atomic_file_open(sc.opts.output)) == NULL) {
-		log_warn("cannot write %s", sc.opts.output);
+		log_error("cannot write %s", sc.opts.output);
 		scan_free(&sc);
 		return EXIT_USAGE;
 	}

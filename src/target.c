@@ -204,6 +204,11 @@ parse_port(const char *s, uint16_t *port, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "missing port number");
 		return -1;
 	}
+	/* strtoll would take "+80" and " 80"; a port is digits only. */
+	if (!isdigit((unsigned char)*s)) {
+		snprintf(errbuf, errlen, "invalid port '%s': 1..65535", s);
+		return -1;
+	}
 	if (parse_int_range(s, 1, 65535, &v, why, sizeof(why)) == -1) {
 		snprintf(errbuf, errlen, "invalid port '%s': 1..65535", s);
 		return -1;

@@ -73,9 +73,9 @@ report(struct target_list *list, const char *file, unsigned line,
 	if (++list->errors > TARGET_ERRORS_SHOWN)
 		return;
 	if (file == NULL)
-		log_warnx("argument %u: %s", line, why);
+		log_errorx("argument %u: %s", line, why);
 	else
-		log_warnx("%s:%u: %s", file, line, why);
+		log_errorx("%s:%u: %s", file, line, why);
 }
 
 static void
@@ -139,14 +139,14 @@ target_load_file(const char *path, struct target_list *list)
 	int rc = 0;
 
 	if (strcmp(path, "-") != 0 && (f = fopen(path, "re")) == NULL) {
-		log_warn("%s", path);
+		log_error("%s", path);
 		return -1;
 	}
 	while ((len = getline(&line, &cap, f)) != -1) {
 		target_list_add(list, path, ++lineno, line, (size_t)len);
 	}
 	if (ferror(f)) {
-		log_warn("%s: read error", path);
+		log_error("%s: read error", path);
 		rc = -1;
 	}
 	free(line);
@@ -154,7 +154,7 @@ target_load_file(const char *path, struct target_list *list)
 		fclose(f);
 	if (list->errors > TARGET_ERRORS_SHOWN &&
 	    before <= TARGET_ERRORS_SHOWN)
-		log_warnx("%s: %u more bad lines not shown", path,
+		log_errorx("%s: %u more bad lines not shown", path,
 		    list->errors - TARGET_ERRORS_SHOWN);
 	return list->errors > before ? -1 : rc;
 }

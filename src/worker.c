@@ -129,7 +129,7 @@ worker_main(int fd, void *arg)
 		}
 		if (msg_decode_probe_req(buf, (size_t)n, &req, why,
 		    sizeof(why)) == -1) {
-			log_warnx("worker: bad request: %s", why);
+			log_errorx("worker: bad request: %s", why);
 			return 3;
 		}
 		n = worker_handle(fd, &req);
