@@ -43,6 +43,28 @@ log_vwrite(enum log_level level, int errno_saved, const char *fmt,
 }
 
 void
+log_error(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_ERROR, saved, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_errorx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_ERROR, -1, fmt, ap);
+	va_end(ap);
+}
+
+void
 log_warn(const char *fmt, ...)
 {
 	int saved = errno;

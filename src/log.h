@@ -9,6 +9,9 @@ enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO,
 
 void log_init(const char *progname, enum log_level);
 void log_set_level(enum log_level);
+/* Errors show even under --quiet; warnings and the rest do not. */
+void log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_errorx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -119,6 +119,9 @@ try_connect(const struct sockaddr *sa, socklen_t salen, int64_t deadline_us,
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) == -1)
 		err = errno;
+	/* A reset reaches only an established connection: the port accepted. */
+	if (err == ECONNRESET)
+		goto connected;
 	if (err != 0) {
 		connect_failed(r, err);
 		close(fd);
@@ -137,9 +140,10 @@ probe_tcp_run(const struct target *t, int64_t deadline_us, struct result *r)
 	int64_t start = mono_now_us();
 	size_t i;
 	int rc = 0;
+	int family = t->ipv == 4 ? AF_INET : t->ipv == 6 ? AF_INET6 : 0;
 
-	if (resolve_host(t->host, t->port, start + (deadline_us - start) / 2,
-	    &addrs, r) == -1)
+	if (resolve_host(t->host, t->port, family,
+	    start + (deadline_us - start) / 2, &addrs, r) == -1)
 		return;
 	for (i = 0; i < addrs.n; i++) {
 		resolve_ntop(&addrs.v[i], r->address, sizeof(r->address));

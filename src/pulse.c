@@ -42,7 +42,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "scan") == 0)
 		return cmd_scan(argc - 1, argv + 1);
-	log_warnx("unknown command '%s'", argv[1]);
+	log_errorx("unknown command '%s'", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;
 }

@@ -52,6 +52,7 @@ struct slot {
 	int64_t sent_wall_us;		/* the same, on the wall clock */
 	enum kill_reason kill_reason;
 	char kill_detail[200];
+	struct worker_ctx ctx;		/* what its workers inherit */
 	unsigned failures;		/* deaths since the last good answer */
 };
 
@@ -66,6 +67,8 @@ struct sup {
 	size_t qhead, qlen, qcap;
 	struct event *ev_sigchld;
 	struct event *ev_grace;
+	struct event *ev_rate;		/* wakes dispatch when --rate allows */
+	int64_t next_start_us;		/* earliest start the rate allows */
 	bool draining;
 	size_t inflight;
 	int64_t starved_since;		/* when the last worker was lost */
@@ -232,7 +235,9 @@ slot_spawn(struct slot *s)
 {
 	struct sup *sup = s->sup;
 
-	s->pid = proc_spawn(worker_main, &sup->cfg.limits, &s->fd, NULL, 0);
+	int keep[2] = { s->ctx.icmp.v4.fd, s->ctx.icmp.v6.fd };
+
+	s->pid = proc_spawn(worker_main, &s->ctx, &s->fd, keep, 2);
 	if (s->pid == -1) {
 		s->pid = 0;
 		s->fd = -1;
@@ -418,9 +423,10 @@ slot_send(struct slot *s, struct job job)
 	req.id = job.id;
 	req.timeout_us = job.target->timeout_us > 0 ? job.target->timeout_us :
 	    sup->cfg.default_timeout_us;
-	req.target.kind = job.target->kind;
-	req.target.host = job.target->host;
-	req.target.port = job.target->port;
+	req.target = *job.target;
+	req.target.spec = req.target.name = NULL;
+	if (req.target.kind == TARGET_ICMP && req.target.count == 0)
+		req.target.count = sup->cfg.default_count;
 	if ((n = msg_encode_probe_req(&req, buf, sizeof(buf))) == -1)
 		fatalx("probe request for %s does not fit", job.target->spec);
 	if (send(s->fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
@@ -436,13 +442,47 @@ slot_send(struct slot *s, struct job job)
 	return 0;
 }
 
+/*
+ * With a rate cap, starts are spaced 1/rate apart; true when the next one
+ * may go now, else the rate timer is armed for it.
+ */
+static bool
+rate_allows(struct sup *sup)
+{
+	struct timeval tv;
+	int64_t now, gap;
+
+	if (sup->cfg.rate <= 0)
+		return true;
+	now = mono_now_us();
+	gap = (int64_t)(USEC_PER_SEC / sup->cfg.rate);
+	if (sup->next_start_us <= now) {
+		/* An idle spell does not bank a burst. */
+		sup->next_start_us = (sup->next_start_us + gap > now ?
+		    sup->next_start_us : now) + gap;
+		return true;
+	}
+	if (!evtimer_pending(sup->ev_rate, NULL)) {
+		timeval_from_us(&tv, sup->next_start_us - now);
+		evtimer_add(sup->ev_rate, &tv);
+	}
+	return false;
+}
+
+static void
+sup_on_rate(evutil_socket_t fd, short what, void *arg)
+{
+	sup_dispatch(arg);
+}
+
 static void
 sup_dispatch(struct sup *sup)
 {
 	struct slot *s;
 	struct job job;
 
-	while (!sup->draining && sup->qlen > 0 && sup->nidle > 0) {
+	while (!sup->draining && sup->qlen > 0 && sup->nidle > 0 &&
+	    rate_allows(sup)) {
 		s = &sup->slots[sup->idle[--sup->nidle]];
 		job = queue_pop(sup);
 		if (slot_send(s, job) == -1) {
@@ -524,10 +564,26 @@ sup_drain(struct sup *sup, int64_t grace_us)
 	evtimer_add(sup->ev_grace, &tv);
 }
 
+/* A slot's inheritance: limits, identity, and its own ICMP sockets. */
+static void
+slot_ctx_init(struct sup *sup, struct slot *s, uint16_t ident_base)
+{
+	s->ctx.limits = sup->cfg.limits;
+	s->ctx.drop = sup->cfg.drop;
+	s->ctx.uid = sup->cfg.uid;
+	s->ctx.gid = sup->cfg.gid;
+	s->ctx.icmp.v4.fd = s->ctx.icmp.v6.fd = -1;
+	s->ctx.icmp.v4.err = s->ctx.icmp.v6.err = EPERM;
+	if (sup->cfg.icmp)
+		icmp_socks_open(&s->ctx.icmp,
+		    (uint16_t)(ident_base + s->index));
+}
+
 struct sup *
 sup_new(struct event_base *base, const struct sup_config *cfg)
 {
 	struct sup *sup = xcalloc(1, sizeof(*sup));
+	uint16_t ident_base = (uint16_t)(getpid() * 31);
 	struct slot *s;
 	unsigned i;
 
@@ -537,7 +593,9 @@ sup_new(struct event_base *base, const struct sup_config *cfg)
 	sup->idle = xcalloc(cfg->workers, sizeof(*sup->idle));
 	sup->ev_sigchld = evsignal_new(base, SIGCHLD, sup_on_sigchld, sup);
 	sup->ev_grace = evtimer_new(base, sup_on_grace, sup);
+	sup->ev_rate = evtimer_new(base, sup_on_rate, sup);
 	if (sup->ev_sigchld == NULL || sup->ev_grace == NULL ||
+	    sup->ev_rate == NULL ||
 	    evsignal_add(sup->ev_sigchld, NULL) == -1)
 		fatalx("sup_new: cannot set up events");
 	for (i = 0; i < cfg->workers; i++) {
@@ -545,6 +603,7 @@ sup_new(struct event_base *base, const struct sup_config *cfg)
 		s->sup = sup;
 		s->index = i;
 		s->fd = -1;
+		slot_ctx_init(sup, s, ident_base);
 		s->ev_deadline = evtimer_new(base, slot_on_deadline, s);
 		s->ev_respawn = evtimer_new(base, slot_on_respawn, s);
 		if (s->ev_deadline == NULL || s->ev_respawn == NULL)
@@ -620,6 +679,10 @@ sup_free(struct sup *sup)
 		event_free(sup->ev_sigchld);
 	if (sup->ev_grace != NULL)
 		event_free(sup->ev_grace);
+	if (sup->ev_rate != NULL)
+		event_free(sup->ev_rate);
+	for (i = 0; i < sup->cfg.workers; i++)
+		icmp_socks_close(&sup->slots[i].ctx.icmp);
 	free(sup->slots);
 	free(sup->idle);
 	free(sup->queue);
