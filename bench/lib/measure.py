@@ -4,6 +4,10 @@
 usage: measure.py [--timeout SECS] [--interval SECS] --stdout FILE
                   --stderr FILE -- COMMAND [ARG ...]
 
+Reading smaps_rollup walks a process's page tables, which costs tens to
+hundreds of microseconds per process; with --interval 0 nothing is sampled
+(for runs that time the command undisturbed).
+
 Prints one JSON object on stdout:
   wall          seconds from spawn until the command's own process exited
   user, sys     CPU seconds of the command and every descendant reaped
@@ -11,13 +15,15 @@ Prints one JSON object on stdout:
                 subreaper, so orphaned descendants are reaped here too)
   peak_pss_kib  the largest sum, over one sample, of Pss from
                 /proc/PID/smaps_rollup of the command and all its
-                descendants, sampled every --interval seconds
+                descendants, sampled every --interval seconds (null if 0)
   samples       number of samples taken
+  sampler_cpu   CPU seconds this process spent (start-up and sampling)
   max_procs     the most processes seen in one sample
   exit          exit status, or null if killed by a signal
   signal        the signal that ended it, or null
   timed_out     true if it ran past --timeout and was killed
-  leftover      descendants still alive after the command exited (killed)
+  leftover      descendants still alive a second after the command exited
+                (then killed)
 """
 
 import argparse
@@ -85,6 +91,17 @@ def reap(state):
             state["status"] = status
 
 
+def settle_tree(me, state, secs):
+    """Reap descendants for up to secs; return how many are still alive."""
+    deadline = time.monotonic() + secs
+    while True:
+        reap(state)
+        alive = len(descendants(me))
+        if alive == 0 or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.01)
+
+
 def spawn(argv, out, err):
     """Start argv in a new session with stdout/stderr sent to files."""
     actions = [
@@ -125,9 +142,14 @@ def run(args):
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda s, f: stop.append(s))
 
+    # This process may have inherited reaped children's time through exec.
+    base = resource.getrusage(resource.RUSAGE_CHILDREN)
     state = {"end": None, "status": None}
     start = time.monotonic()
-    state["pid"] = spawn(args.command, args.stdout, args.stderr)
+    try:
+        state["pid"] = spawn(args.command, args.stdout, args.stderr)
+    except OSError as e:
+        sys.exit(f"measure: {args.command[0]}: {e.strerror}")
     pidfd = os.pidfd_open(state["pid"])
     poller = select.poll()
     poller.register(pidfd, select.POLLIN)
@@ -135,41 +157,42 @@ def run(args):
     peak = samples = max_procs = 0
     timed_out = False
     me = os.getpid()
+    wait_ms = args.interval * 1000 if args.interval > 0 else 100
     while state["end"] is None:
-        procs = descendants(me)
-        peak = max(peak, sum(pss_kib(p) for p in procs))
-        max_procs = max(max_procs, len(procs))
-        samples += 1
+        if args.interval > 0:
+            procs = descendants(me)
+            peak = max(peak, sum(pss_kib(p) for p in procs))
+            max_procs = max(max_procs, len(procs))
+            samples += 1
         if stop or time.monotonic() - start > args.timeout:
             timed_out = not stop
             kill_tree(state)
         # Wakes at once when the command exits, so wall time is exact.
-        poller.poll(args.interval * 1000)
+        poller.poll(wait_ms)
         reap(state)
     os.close(pidfd)
 
-    leftover = descendants(me)
+    # Descendants get a second to finish exiting; later ones are leftovers.
+    leftover = settle_tree(me, state, 1.0)
     if leftover:
         kill_tree(state)
-    deadline = time.monotonic() + 5
-    while descendants(me) and time.monotonic() < deadline:
-        time.sleep(0.01)
-        reap(state)
-    reap(state)
+        settle_tree(me, state, 5.0)
 
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    me_ru = resource.getrusage(resource.RUSAGE_SELF)
     status = state["status"]
     result = {
         "wall": round(state["end"] - start, 6),
-        "user": ru.ru_utime,
-        "sys": ru.ru_stime,
-        "peak_pss_kib": peak,
+        "user": round(ru.ru_utime - base.ru_utime, 6),
+        "sys": round(ru.ru_stime - base.ru_stime, 6),
+        "peak_pss_kib": peak if args.interval > 0 else None,
         "samples": samples,
-        "max_procs": max_procs,
+        "sampler_cpu": round(me_ru.ru_utime + me_ru.ru_stime, 3),
+        "max_procs": max_procs if args.interval > 0 else None,
         "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         "timed_out": timed_out,
-        "leftover": len(leftover),
+        "leftover": leftover,
     }
     print(json.dumps(result))
     return 130 if stop else 0

@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """Collect benchmark runs and print the comparison table.
 
-usage: report.py record --tool T --rep R --expect N --targets FILE
-                        --measure FILE --output FILE [--timewait N]
+usage: report.py record --tool T --pass time|mem --rep R --expect N
+                        --targets FILE --measure FILE --output FILE
+                        [--timewait N] [--load L] [--fixture-cpu SECS]
          prints one JSON line: the measurement plus the counts the tool
-         reported and whether the run is sound; a summary line on stderr.  A pulse document must
-         hold exactly one result per target of the targets file.
+         reported and whether the run is sound; a summary line on stderr.
+         A pulse document must hold exactly one result per target.
        report.py table [--baseline TOOL] RUNS.jsonl
-         prints the table: medians over the runs of each tool.
+         prints the table: wall time and CPU are medians over the "time"
+         runs, peak PSS the median over the "mem" runs of each tool.
 """
 
 import argparse
+import collections
 import json
 import statistics
 import sys
@@ -19,40 +22,73 @@ import sys
 def read_targets(path):
     """The targets of a file, as pulse writes them canonically."""
     with open(path, encoding="utf-8") as f:
-        return sorted("tcp://" + line.split()[0] for line in f
-                      if line.strip() and not line.startswith("#"))
+        return collections.Counter(
+            "tcp://" + line.split()[0] for line in f
+            if line.strip() and not line.startswith("#"))
 
 
-def document_counts(doc, targets):
-    """(total, up) of a pulse document; one result per target or None."""
+def describe_down(errors):
+    """"down: why N, ..." from a count of errors, the commonest first."""
+    top = sorted(errors.items(), key=lambda kv: (-kv[1], kv[0]))
+    text = ", ".join(f"{why} {n}" for why, n in top[:3])
+    if len(top) > 3:
+        text += ", ..."
+    return "down: " + text
+
+
+def document_check(doc, targets):
+    """(total, up, problems) of a pulse document: one result per target."""
     results = doc.get("results")
     if not isinstance(results, list) or not all(
             isinstance(r, dict) for r in results):
-        return None
-    if sorted(str(r.get("target")) for r in results) != targets:
-        return None
+        return None, None, ["no results array"]
+    why = []
+    down = collections.Counter(str(r.get("error")) for r in results
+                               if r.get("success") is not True)
+    if down:
+        why.append(describe_down(down))
+    seen = collections.Counter(str(r.get("target")) for r in results)
+    missing = sum((targets - seen).values())
+    extra = sum((seen - targets).values())
+    if missing:
+        why.append(f"{missing} targets without a result")
+    if extra:
+        why.append(f"{extra} duplicated or unknown results")
     up = sum(1 for r in results if r.get("success") is True)
-    if up != doc["counts"].get("up") or \
-            len(results) != doc["counts"].get("total"):
+    counts = doc["counts"]
+    if counts.get("total") != len(results) or counts.get("up") != up:
+        why.append("counts disagree with the results")
+    return len(results), up, why
+
+
+def resets(path):
+    """How many targets a peer counted up although they reset at once."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        return doc.get("reset") if isinstance(doc, dict) else None
+    except (OSError, ValueError):
         return None
-    return len(results), up
 
 
-def tool_counts(path, targets):
-    """(total, up) from a pulse document or a peer summary, or None."""
+def tool_check(path, targets):
+    """(total, up, problems) from a pulse document or a peer summary."""
     try:
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
     except (OSError, ValueError):
-        return None
+        return None, None, ["no JSON on stdout"]
     if not isinstance(doc, dict):
-        return None
+        return None, None, ["unexpected JSON on stdout"]
     if isinstance(doc.get("counts"), dict):
-        return document_counts(doc, targets)
-    return doc.get("total"), doc.get("up")
+        return document_check(doc, targets)
+    why = []
+    if isinstance(doc.get("errors"), dict) and doc["errors"]:
+        why.append(describe_down(doc["errors"]))
+    return doc.get("total"), doc.get("up"), why
 
 
-def problems(m, counts, expect):
+def problems(m, total, up, expect):
     """Why a run cannot be trusted, as a list of short phrases."""
     why = []
     if m["timed_out"]:
@@ -63,38 +99,71 @@ def problems(m, counts, expect):
         why.append(f"exit {m['exit']}")
     if m["leftover"]:
         why.append(f"{m['leftover']} processes left behind")
-    if counts is None:
-        why.append("no readable result (or not one result per target)")
-    else:
-        total, up = counts
-        if total != expect:
-            why.append(f"reported {total} of {expect} targets")
-        if up != expect:
-            why.append(f"{up} of {expect} up")
+    if total != expect:
+        why.append(f"reported {total} of {expect} targets")
+    if up != expect:
+        why.append(f"{up} of {expect} up")
     return why
+
+
+def summary_line(m):
+    """One human line about a run."""
+    line = (f"  rep {m['rep']} {m['pass']:4} {m['tool']:8}"
+            f" wall {m['wall']:7.3f} s  cpu {m['user'] + m['sys']:6.2f} s")
+    if m["peak_pss_kib"] is not None:
+        line += (f"  pss {m['peak_pss_kib'] / 1024:6.1f} MiB"
+                 f"  procs {m['max_procs']:4}  samples {m['samples']:4}"
+                 f"  sampler cpu {m['sampler_cpu']:5.2f} s")
+    if m["fixture_cpu"] is not None:
+        line += f"  fixture cpu {m['fixture_cpu']:5.2f} s"
+    line += f"  up {m['up']}"
+    if m["reset"]:
+        line += f" ({m['reset']} reset)"
+    if m["problems"]:
+        line += "  FLAGGED: " + "; ".join(m["problems"])
+    return line
 
 
 def record(args):
     with open(args.measure, encoding="utf-8") as f:
         m = json.load(f)
-    counts = tool_counts(args.output, read_targets(args.targets))
-    m.update(tool=args.tool, rep=args.rep, expect=args.expect,
-             total=counts[0] if counts else None,
-             up=counts[1] if counts else None,
-             timewait=args.timewait,
-             problems=problems(m, counts, args.expect))
+    total, up, why = tool_check(args.output, read_targets(args.targets))
+    m.update({"tool": args.tool, "pass": args.pass_, "rep": args.rep,
+              "expect": args.expect, "total": total, "up": up,
+              "reset": resets(args.output),
+              "timewait": args.timewait,
+              "fixture_cpu": args.fixture_cpu, "load": args.load,
+              "problems": why + problems(m, total, up, args.expect)})
     print(json.dumps(m))
-    print(f"  rep {m['rep']} {m['tool']:8} wall {m['wall']:7.3f} s"
-          f"  cpu {m['user'] + m['sys']:6.2f} s"
-          f"  pss {m['peak_pss_kib'] / 1024:6.1f} MiB"
-          f"  procs {m['max_procs']:4}  up {m['up']}"
-          + ("  FLAGGED: " + "; ".join(m["problems"]) if m["problems"]
-             else ""), file=sys.stderr)
+    print(summary_line(m), file=sys.stderr)
     return 0
 
 
-def median(runs, key):
-    return statistics.median(key(r) for r in runs)
+def median_of(runs, key):
+    values = [key(r) for r in runs]
+    return statistics.median(values) if values else None
+
+
+def fmt(value, spec):
+    return "-" if value is None else format(value, spec)
+
+
+def tool_row(name, runs, base_wall):
+    timed = [r for r in runs if r["pass"] == "time"]
+    sampled = [r for r in runs if r["pass"] == "mem"]
+    wall = median_of(timed, lambda r: r["wall"])
+    cpu = median_of(timed, lambda r: r["user"] + r["sys"])
+    pss = median_of(sampled, lambda r: r["peak_pss_kib"] / 1024)
+    n = runs[0]["expect"]
+    return (
+        name,
+        fmt(wall, ".3f"),
+        fmt(n / wall if wall else None, ".0f"),
+        fmt(cpu, ".2f"),
+        fmt(pss, ".1f"),
+        fmt(wall / base_wall if wall and base_wall else None, ".2f"),
+        f"{sum(not r['problems'] for r in runs)}/{len(runs)}",
+    )
 
 
 def table(args):
@@ -108,23 +177,12 @@ def table(args):
         print("no runs", file=sys.stderr)
         return 1
     base = args.baseline if args.baseline in tools else next(iter(tools))
-    base_wall = median(tools[base], lambda r: r["wall"])
+    base_wall = median_of([r for r in tools[base] if r["pass"] == "time"],
+                          lambda r: r["wall"])
 
     head = ("tool", "wall s", "probes/s", "CPU s", "peak PSS MiB",
             f"wall/{base}", "sound runs")
-    rows = []
-    for name, runs in tools.items():
-        wall = median(runs, lambda r: r["wall"])
-        n = runs[0]["expect"]
-        rows.append((
-            name,
-            f"{wall:.3f}",
-            f"{n / wall:.0f}",
-            f"{median(runs, lambda r: r['user'] + r['sys']):.2f}",
-            f"{median(runs, lambda r: r['peak_pss_kib']) / 1024:.1f}",
-            f"{wall / base_wall:.2f}",
-            f"{sum(not r['problems'] for r in runs)}/{len(runs)}",
-        ))
+    rows = [tool_row(name, runs, base_wall) for name, runs in tools.items()]
     widths = [max(len(c) for c in col) for col in zip(head, *rows)]
     for i, row in enumerate([head] + rows):
         print("  ".join(c.ljust(w) if j == 0 else c.rjust(w)
@@ -136,7 +194,8 @@ def table(args):
     if flagged:
         print("\nFLAGGED runs (results lost or run unsound):")
         for r in flagged:
-            print(f"  {r['tool']} rep {r['rep']}: {'; '.join(r['problems'])}")
+            print(f"  {r['tool']} rep {r['rep']} ({r['pass']} pass): "
+                  + "; ".join(r["problems"]))
     return 1 if flagged else 0
 
 
@@ -145,12 +204,16 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     rec = sub.add_parser("record")
     rec.add_argument("--tool", required=True)
+    rec.add_argument("--pass", dest="pass_", choices=("time", "mem"),
+                     required=True)
     rec.add_argument("--rep", type=int, required=True)
     rec.add_argument("--expect", type=int, required=True)
+    rec.add_argument("--targets", required=True)
     rec.add_argument("--measure", required=True)
     rec.add_argument("--output", required=True)
-    rec.add_argument("--targets", required=True)
     rec.add_argument("--timewait", type=int)
+    rec.add_argument("--fixture-cpu", type=float)
+    rec.add_argument("--load", type=float)
     tab = sub.add_parser("table")
     tab.add_argument("--baseline", default="pulse")
     tab.add_argument("runs")

@@ -8,9 +8,13 @@ connection is closed as soon as the handshake completes.
 
 import argparse
 import asyncio
+import collections
 import json
+import os
 import sys
 import time
+
+UP, UP_RESET = "up", "reset"
 
 
 def read_targets(path):
@@ -32,38 +36,43 @@ def read_targets(path):
 
 
 async def probe(host, port, timeout):
-    """Return True if a TCP handshake with host:port completes in time."""
+    """UP, UP_RESET (accepted, then reset at once: a reset only reaches an
+    established connection, so the handshake did complete), or why not."""
     try:
         _, writer = await asyncio.wait_for(
             asyncio.open_connection(host, port), timeout)
-    except (OSError, asyncio.TimeoutError):
-        return False
+    except ConnectionResetError:
+        return UP_RESET
+    except (TimeoutError, asyncio.TimeoutError):
+        return "timeout"
+    except OSError as e:
+        return os.strerror(e.errno) if e.errno else type(e).__name__
     writer.close()
     try:
         await writer.wait_closed()
     except OSError:
         pass
-    return True
+    return UP
 
 
-async def worker(queue, timeout, counts):
+async def worker(queue, timeout, outcomes):
     while True:
         try:
             host, port = queue.get_nowait()
         except asyncio.QueueEmpty:
             return
-        if await probe(host, port, timeout):
-            counts["up"] += 1
+        outcomes[await probe(host, port, timeout)] += 1
 
 
 async def scan(targets, workers, timeout):
+    """Probe every target; return a count of the outcomes."""
     queue = asyncio.Queue()
     for t in targets:
         queue.put_nowait(t)
-    counts = {"up": 0}
-    await asyncio.gather(*(worker(queue, timeout, counts)
+    outcomes = collections.Counter()
+    await asyncio.gather(*(worker(queue, timeout, outcomes)
                            for _ in range(min(workers, len(targets)))))
-    return counts["up"]
+    return outcomes
 
 
 def main():
@@ -81,9 +90,12 @@ def main():
         return 2
 
     start = time.monotonic()
-    up = asyncio.run(scan(targets, args.workers, args.timeout))
+    outcomes = asyncio.run(scan(targets, args.workers, args.timeout))
+    reset = outcomes.pop(UP_RESET, 0)
+    up = outcomes.pop(UP, 0) + reset
     summary = {"total": len(targets), "up": up, "down": len(targets) - up,
-               "seconds": time.monotonic() - start}
+               "seconds": time.monotonic() - start, "reset": reset,
+               "errors": outcomes}
     print(json.dumps(summary))
     return 0 if summary["down"] == 0 else 1
 

@@ -7,12 +7,16 @@ completes.
 """
 
 import argparse
+import collections
 import json
+import os
 import queue
 import socket
 import sys
 import threading
 import time
+
+UP, UP_RESET = "up", "reset"
 
 
 def read_targets(path):
@@ -34,37 +38,43 @@ def read_targets(path):
 
 
 def probe(host, port, timeout):
-    """Return True if a TCP handshake with host:port completes in time."""
+    """UP, UP_RESET (accepted, then reset at once: a reset only reaches an
+    established connection, so the handshake did complete), or why not."""
     try:
         socket.create_connection((host, port), timeout=timeout).close()
-    except OSError:
-        return False
-    return True
+    except ConnectionResetError:
+        return UP_RESET
+    except TimeoutError:
+        return "timeout"
+    except OSError as e:
+        return os.strerror(e.errno) if e.errno else type(e).__name__
+    return UP
 
 
-def worker(jobs, timeout, ups):
-    up = 0
+def worker(jobs, timeout, results):
+    outcomes = collections.Counter()
     while True:
         try:
             host, port = jobs.get_nowait()
         except queue.Empty:
             break
-        up += probe(host, port, timeout)
-    ups.put(up)
+        outcomes[probe(host, port, timeout)] += 1
+    results.put(outcomes)
 
 
 def scan(targets, workers, timeout):
+    """Probe every target; return a count of the outcomes."""
     jobs = queue.Queue()
     for t in targets:
         jobs.put(t)
-    ups = queue.Queue()
-    threads = [threading.Thread(target=worker, args=(jobs, timeout, ups))
+    results = queue.Queue()
+    threads = [threading.Thread(target=worker, args=(jobs, timeout, results))
                for _ in range(min(workers, len(targets)))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return sum(ups.get() for _ in threads)
+    return sum((results.get() for _ in threads), collections.Counter())
 
 
 def main():
@@ -82,9 +92,12 @@ def main():
         return 2
 
     start = time.monotonic()
-    up = scan(targets, args.workers, args.timeout)
+    outcomes = scan(targets, args.workers, args.timeout)
+    reset = outcomes.pop(UP_RESET, 0)
+    up = outcomes.pop(UP, 0) + reset
     summary = {"total": len(targets), "up": up, "down": len(targets) - up,
-               "seconds": time.monotonic() - start}
+               "seconds": time.monotonic() - start, "reset": reset,
+               "errors": outcomes}
     print(json.dumps(summary))
     return 0 if summary["down"] == 0 else 1
 

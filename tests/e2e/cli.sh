@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC1090,SC2016,SC2034,SC2086
 # The command line: help and version succeed, every misuse exits 2 with a
 # message on stderr and probes nothing.
 . "$E2E_LIB"
@@ -87,8 +88,9 @@ for args in "-w 1" "--workers=4096 --workers 2" "--timeout 500ms" \
 	[ "$args" = "--timeout 1ms" ] ||
 	    assert_jq "$OUT" '.results[0].reason == "refused"' "scan $args"
 done
+# The pool is never larger than the work: one target, one worker.
 run_pulse scan -w 3 --timeout 1.5s "$TARGET"
-assert_jq "$OUT" '.workers == 3' "workers reported as given"
+assert_jq "$OUT" '.workers == 1' "workers used, at most one per target"
 assert_jq "$OUT" '.results[0].timeout_seconds == 1.5' "--timeout reported"
 
 log "ok"

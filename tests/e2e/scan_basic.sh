@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC1090,SC2016,SC2034,SC2086
 # A scan of endpoints that accept and refuse, on 127.0.0.1 and ::1: one
 # result per target in input order, the right reasons and counts, exit 1
 # when something is down and 0 when all is up, --output, targets given as
@@ -50,6 +51,8 @@ assert_eq "$(targets_of "$OUT" | tr '\n' ' ')" "$expect" "results in input order
 assert_jq "$OUT" ".counts == {total: $((up + down)), up: $up, down: $down,
     cancelled: 0}" "counts"
 assert_jq "$OUT" '.interrupted == null' "not interrupted"
+assert_jq "$OUT" '(.started | sub("\\.[0-9]+Z$"; "Z") | fromdate) - now |
+    fabs < 300' "started is the time of the scan"
 assert_jq "$OUT" '.workers == 4' "workers"
 
 for t in $A1 $A2 $A3 $A6; do
@@ -100,7 +103,7 @@ assert_rc 0 "scan with every target up"
 assert_document "$OUT"
 assert_jq "$OUT" '.counts.up == .counts.total and .counts.down == 0' \
     "all up"
-assert_jq "$OUT" '.workers == 16' "default number of workers"
+assert_jq "$OUT" '.workers == 4' "one worker per target below the default 16"
 assert_eq "$(targets_of "$OUT" | tr '\n' ' ')" \
     "$(canon "$A1") $(canon "$A2") $(canon "$A3") $(canon "$A6") " \
     "argument targets in order"
@@ -149,6 +152,27 @@ assert_eq "$(result "$OUT" "$(canon "$A1")" .name)" 'a "quoted" \ name' \
     "double quotes with escapes"
 assert_eq "$(result "$OUT" "$(canon "$A2")" .name)" \
     'single quoted # not a comment' "single quotes"
+
+# --- a host name -----------------------------------------------------------
+
+# "localhost" from /etc/hosts (never a DNS server): resolved, timed, and
+# connected to on a loopback address.
+if grep -qE '^[[:space:]]*(127\.0\.0\.1|::1)[[:space:]].*\<localhost\>' \
+    /etc/hosts 2>/dev/null &&
+    ! getent ahosts localhost | awk '{ print $1 }' |
+    grep -qvE '^(127\.|::1$)'; then
+	r="tcp://localhost:${A1##*:}"
+	run_pulse scan "localhost:${A1##*:}"
+	assert_rc 0 "scan of localhost"
+	assert_document "$OUT"
+	assert_eq "$(result "$OUT" "$r" .host)" localhost "host name kept"
+	assert_eq "$(result "$OUT" "$r" .address)" 127.0.0.1 \
+	    "address connected to"
+	assert_eq "$(result "$OUT" "$r" '.dns_seconds | numbers | . >= 0')" \
+	    true "dns_seconds measured for a name"
+else
+	log "localhost is not only in /etc/hosts: host names not tested"
+fi
 
 # --- --output ----------------------------------------------------------------
 

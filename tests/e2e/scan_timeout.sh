@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC1090,SC2016,SC2034,SC2086
 # A blackholed port (a listener whose full backlog drops SYNs) times out:
 # reason "timeout", reported within the timeout plus 0.5 s, whether the
 # timeout comes from timeout=, from --timeout or from the default.
@@ -19,47 +20,43 @@ check_timeout() {
 	    "$r: timeout_seconds"
 	assert_eq "$(result "$OUT" "$r" .connect_seconds)" null \
 	    "$r: no handshake completed"
-	assert_jq "$OUT" --arg t "$r" --argjson s "$2" \
-	    '.results[] | select(.target == $t) |
+	assert_jq "$OUT" '.results[] | select(.target == $t) |
 	    .duration_seconds >= $s - 0.05 and .duration_seconds < $s + 0.5' \
-	    "$r: duration_seconds close to the timeout"
+	    "$r: duration_seconds close to the timeout" \
+	    --arg t "$r" --argjson s "$2"
 }
 
 # timeout= on the line.
 printf '%s timeout=1s\n' "$B1" >"$E2E_TMP/t1.txt"
-run_pulse scan --workers 2 -t "$E2E_TMP/t1.txt"
+run_timed 1500 scan --workers 2 -t "$E2E_TMP/t1.txt"
 assert_rc 1 "blackholed target"
 assert_document "$OUT"
 check_timeout "$B1" 1
-assert_le "$ELAPSED_MS" 1500 "wall time of a 1s timeout (ms)"
 assert_le 950 "$ELAPSED_MS" "pulse gave up before the timeout (ms)"
 
 # Several blackholes in parallel take one timeout, not the sum; an
 # endpoint that accepts is unaffected.
 printf '%s timeout=1s\n' "$B1" "$B2" "$B3" >"$E2E_TMP/t3.txt"
 printf '%s\n' "$A1" >>"$E2E_TMP/t3.txt"
-run_pulse scan --workers 4 -t "$E2E_TMP/t3.txt"
+run_timed 1500 scan --workers 4 -t "$E2E_TMP/t3.txt"
 assert_rc 1 "three blackholes and one accepting endpoint"
 assert_document "$OUT"
 for b in "$B1" "$B2" "$B3"; do
 	check_timeout "$b" 1
 done
 assert_eq "$(result "$OUT" "$(canon "$A1")" .success)" true "accepting endpoint"
-assert_le "$ELAPSED_MS" 1500 "wall time of parallel timeouts (ms)"
 
 # Sub-second timeouts.
 printf '%s timeout=300ms\n' "$B2" >"$E2E_TMP/t300.txt"
-run_pulse scan --workers 1 -t "$E2E_TMP/t300.txt"
+run_timed 800 scan --workers 1 -t "$E2E_TMP/t300.txt"
 assert_rc 1 "300ms timeout"
 check_timeout "$B2" 0.3
-assert_le "$ELAPSED_MS" 800 "wall time of a 300ms timeout (ms)"
 
 # --timeout is the default for targets without timeout=, and timeout=
 # wins over it.
-run_pulse scan --workers 2 --timeout 1s "$B1"
+run_timed 1500 scan --workers 2 --timeout 1s "$B1"
 assert_rc 1 "--timeout 1s"
 check_timeout "$B1" 1
-assert_le "$ELAPSED_MS" 1500 "wall time with --timeout 1s (ms)"
 
 # B3 times out on its own 1s while B2 waits for --timeout's 30s; the
 # scan is cut short with SIGTERM once B3 should be done, rather than
@@ -79,9 +76,8 @@ assert_eq "$(result "$OUT" "$(canon "$B2")" .reason)" cancelled \
     "the 30s probe was cancelled"
 
 # Without any timeout option the default is 5s.
-run_pulse scan --workers 1 "$B1"
+run_timed 5500 scan --workers 1 "$B1"
 assert_rc 1 "default timeout"
 check_timeout "$B1" 5
-assert_le "$ELAPSED_MS" 5500 "wall time with the default timeout (ms)"
 
 log "ok"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC1090,SC2016,SC2034,SC2086
 # Targets files: every bad line is reported as FILE:LINE: reason, exit 2,
 # nothing probed; CRLF, comments and blank lines are accepted; duplicates
 # are warned about once each and probed once.
@@ -89,6 +90,13 @@ printf '%s\r\n' "$A1" "127.0.0.1:0" "$A2" >"$f"
 run_pulse scan -t "$f"
 assert_usage_error "bad line in a CRLF file"
 assert_contains "$ERR" "$f:2:" "CRLF file: bad line 2"
+
+# -q keeps errors: a bad line is still reported.
+f=$E2E_TMP/quiet.txt
+printf '%s\n127.0.0.1:0\n' "$A1" >"$f"
+run_pulse scan -q -t "$f"
+assert_usage_error "bad line with -q"
+assert_contains "$ERR" "$f:2:" "-q: bad line 2 still reported"
 
 # Bad targets on the command line are reported as "argument N".
 run_pulse scan "$A1" 127.0.0.1:0

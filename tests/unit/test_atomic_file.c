@@ -20,7 +20,7 @@
 
 struct fixture {
 	char dir[PATH_MAX];
-	char path[PATH_MAX];
+	char path[PATH_MAX + 32];
 };
 
 static int
@@ -176,8 +176,7 @@ test_abort_keeps_old(void **state)
 	write_file(fx->path, "keep me\n");
 	af = atomic_file_open(fx->path);
 	assert_non_null(af);
-	assert_true(fputs("half-written garbage", atomic_file_stream(af)) >=
-	    0);
+	assert_true(fputs("half-written garbage", atomic_file_stream(af)) >= 0);
 	atomic_file_abort(af);
 	got = read_file(fx->path);
 	assert_string_equal(got, "keep me\n");
@@ -212,20 +211,18 @@ test_open_missing_dir(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+/* Every test here runs between setup() and teardown(). */
+#define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_commit_replaces, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_commit_creates, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_abort_keeps_old, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_abort_leaves_nothing,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_missing_dir, setup,
-		    teardown),
+	    TEST(test_commit_replaces),
+	    TEST(test_commit_creates),
+	    TEST(test_abort_keeps_old),
+	    TEST(test_abort_leaves_nothing),
+	    TEST(test_open_missing_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,14 +25,14 @@
 /* What the child found about itself, sent back over its socket. */
 struct child_report {
 	int magic;
-	int sock_type;		/* SO_TYPE of the socket it was given */
-	int stray_open;		/* the parent's extra descriptor */
-	int kept_open;		/* the descriptor listed in keep[] */
-	int kept_byte;		/* what it read through the kept pipe */
-	int term_default;	/* SIGTERM disposition is SIG_DFL */
-	int int_default;	/* SIGINT disposition is SIG_DFL */
-	int mask_empty;		/* no signal blocked */
-	int echo;		/* the parent's value, plus one */
+	int sock_type;    /* SO_TYPE of the socket it was given */
+	int stray_open;   /* the parent's extra descriptor */
+	int kept_open;    /* the descriptor listed in keep[] */
+	int kept_byte;    /* what it read through the kept pipe */
+	int term_default; /* SIGTERM disposition is SIG_DFL */
+	int int_default;  /* SIGINT disposition is SIG_DFL */
+	int mask_empty;   /* no signal blocked */
+	int echo;         /* the parent's value, plus one */
 };
 
 #define REPORT_MAGIC 0x70756c73
@@ -68,10 +68,10 @@ child_entry(int fd, void *arg)
 	rep.kept_open = fd_open(ca->kept);
 	if (rep.kept_open && read(ca->kept, &c, 1) == 1)
 		rep.kept_byte = c;
-	rep.term_default = sigaction(SIGTERM, NULL, &sa) == 0 &&
-	    sa.sa_handler == SIG_DFL;
-	rep.int_default = sigaction(SIGINT, NULL, &sa) == 0 &&
-	    sa.sa_handler == SIG_DFL;
+	rep.term_default =
+	    sigaction(SIGTERM, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL;
+	rep.int_default =
+	    sigaction(SIGINT, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL;
 	rep.mask_empty = sigprocmask(SIG_SETMASK, NULL, &mask) == 0 &&
 	    !sigismember(&mask, SIGUSR1) && !sigismember(&mask, SIGTERM);
 	if (read(fd, &v, sizeof(v)) != sizeof(v))
@@ -198,19 +198,13 @@ test_signame(void **state)
 {
 	char buf[32];
 
-	assert_string_equal(proc_signame(SIGSEGV, buf, sizeof(buf)),
-	    "SIGSEGV");
-	assert_string_equal(proc_signame(SIGKILL, buf, sizeof(buf)),
-	    "SIGKILL");
-	assert_string_equal(proc_signame(SIGTERM, buf, sizeof(buf)),
-	    "SIGTERM");
+	assert_string_equal(proc_signame(SIGSEGV, buf, sizeof(buf)), "SIGSEGV");
+	assert_string_equal(proc_signame(SIGKILL, buf, sizeof(buf)), "SIGKILL");
+	assert_string_equal(proc_signame(SIGTERM, buf, sizeof(buf)), "SIGTERM");
 	assert_string_equal(proc_signame(SIGINT, buf, sizeof(buf)), "SIGINT");
-	assert_string_equal(proc_signame(SIGABRT, buf, sizeof(buf)),
-	    "SIGABRT");
-	assert_string_equal(proc_signame(SIGXCPU, buf, sizeof(buf)),
-	    "SIGXCPU");
-	assert_string_equal(proc_signame(200, buf, sizeof(buf)),
-	    "signal 200");
+	assert_string_equal(proc_signame(SIGABRT, buf, sizeof(buf)), "SIGABRT");
+	assert_string_equal(proc_signame(SIGXCPU, buf, sizeof(buf)), "SIGXCPU");
+	assert_string_equal(proc_signame(200, buf, sizeof(buf)), "signal 200");
 }
 
 /* Fork a child that ends as told, and return its wait status. */
@@ -236,6 +230,7 @@ child_status(int code, int sig)
 static void
 test_describe_status(void **state)
 {
+	const char *segv = "killed by SIGSEGV";
 	char buf[128];
 
 	proc_describe_status(child_status(0, 0), buf, sizeof(buf));
@@ -248,18 +243,17 @@ test_describe_status(void **state)
 	assert_string_equal(buf, "killed by SIGTERM");
 	/* A core dump may be mentioned after the name. */
 	proc_describe_status(child_status(0, SIGSEGV), buf, sizeof(buf));
-	assert_int_equal(strncmp(buf, "killed by SIGSEGV",
-	    strlen("killed by SIGSEGV")), 0);
+	assert_int_equal(strncmp(buf, segv, strlen(segv)), 0);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_spawn),
-		cmocka_unit_test(test_spawn_eof_on_exit),
-		cmocka_unit_test(test_signame),
-		cmocka_unit_test(test_describe_status),
+	    cmocka_unit_test(test_spawn),
+	    cmocka_unit_test(test_spawn_eof_on_exit),
+	    cmocka_unit_test(test_signame),
+	    cmocka_unit_test(test_describe_status),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -78,8 +78,8 @@ test_reason_round_trip(void **state)
 			    (int)reason_from_name(name), i);
 		for (j = REASON_NONE + 1; j < i; j++)
 			if (strcmp(name, reason_name((enum reason)j)) == 0)
-				fail_msg("reasons %d and %d share \"%s\"", j,
-				    i, name);
+				fail_msg("reasons %d and %d share \"%s\"", j, i,
+				    name);
 	}
 }
 
@@ -113,12 +113,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_result_init),
-		cmocka_unit_test(test_result_fail_formats),
-		cmocka_unit_test(test_result_fail_truncates),
-		cmocka_unit_test(test_reason_round_trip),
-		cmocka_unit_test(test_reason_documented_names),
-		cmocka_unit_test(test_reason_unknown_name),
+	    cmocka_unit_test(test_result_init),
+	    cmocka_unit_test(test_result_fail_formats),
+	    cmocka_unit_test(test_result_fail_truncates),
+	    cmocka_unit_test(test_reason_round_trip),
+	    cmocka_unit_test(test_reason_documented_names),
+	    cmocka_unit_test(test_reason_unknown_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

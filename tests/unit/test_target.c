@@ -24,7 +24,7 @@ struct good_case {
 	unsigned port;
 	int64_t timeout_us;
 	const char *spec;
-	const char *name;	/* NULL: the spec */
+	const char *name; /* NULL: the spec */
 };
 
 /* Parse line (which may hold NULs); 1 if refused with a reason, else 0
@@ -64,42 +64,45 @@ static void
 test_parse_good(void **state)
 {
 	static const struct good_case cases[] = {
-		{"tcp://example.com:80", "example.com", 80, 0,
-		    "tcp://example.com:80", NULL},
-		{"127.0.0.1:22", "127.0.0.1", 22, 0, "127.0.0.1:22", NULL},
-		{"[::1]:443", "::1", 443, 0, "[::1]:443", NULL},
-		{"tcp://[::1]:80", "::1", 80, 0, "tcp://[::1]:80", NULL},
-		{"[2001:db8::1]:8080", "2001:db8::1", 8080, 0,
-		    "[2001:db8::1]:8080", NULL},
-		{"localhost:65535", "localhost", 65535, 0, "localhost:65535",
-		    NULL},
-		{"a-b.c1.example:1", "a-b.c1.example", 1, 0,
-		    "a-b.c1.example:1", NULL},
-		{"127.0.0.1:22 name=\"my ssh server\"", "127.0.0.1", 22, 0,
-		    "127.0.0.1:22", "my ssh server"},
-		{"127.0.0.1:22 name='single quoted'", "127.0.0.1", 22, 0,
-		    "127.0.0.1:22", "single quoted"},
-		{"127.0.0.1:22 name=\"say \\\"hi\\\" \\\\ bye\"", "127.0.0.1",
-		    22, 0, "127.0.0.1:22", "say \"hi\" \\ bye"},
-		{"127.0.0.1:22 name='no \\escape'", "127.0.0.1", 22, 0,
-		    "127.0.0.1:22", "no \\escape"},
-		{"127.0.0.1:22 name=ssh", "127.0.0.1", 22, 0, "127.0.0.1:22",
-		    "ssh"},
-		{"127.0.0.1:22 name=\"caf\xc3\xa9\"", "127.0.0.1", 22, 0,
-		    "127.0.0.1:22", "caf\xc3\xa9"},
-		{"127.0.0.1:22 timeout=500ms", "127.0.0.1", 22, 500000,
-		    "127.0.0.1:22", NULL},
-		{"127.0.0.1:22 timeout=1m30s name=x", "127.0.0.1", 22,
-		    90000000, "127.0.0.1:22", "x"},
-		{"127.0.0.1:22 name=\"a # b\" timeout='2s'", "127.0.0.1", 22,
-		    2000000, "127.0.0.1:22", "a # b"},
-		{"  127.0.0.1:22\ttimeout=1s  ", "127.0.0.1", 22, 1000000,
-		    "127.0.0.1:22", NULL},
-		{"127.0.0.1:22 # the ssh port", "127.0.0.1", 22, 0,
-		    "127.0.0.1:22", NULL},
-		{"127.0.0.1:22\r", "127.0.0.1", 22, 0, "127.0.0.1:22", NULL},
-		{"127.0.0.1:22 name=ssh\r", "127.0.0.1", 22, 0,
-		    "127.0.0.1:22", "ssh"},
+	    {"tcp://example.com:80", "example.com", 80, 0,
+	        "tcp://example.com:80", NULL},
+	    {"127.0.0.1:22", "127.0.0.1", 22, 0, "127.0.0.1:22", NULL},
+	    {"[::1]:443", "::1", 443, 0, "[::1]:443", NULL},
+	    {"tcp://[::1]:80", "::1", 80, 0, "tcp://[::1]:80", NULL},
+	    {"[2001:db8::1]:8080", "2001:db8::1", 8080, 0, "[2001:db8::1]:8080",
+	        NULL},
+	    {"localhost:65535", "localhost", 65535, 0, "localhost:65535", NULL},
+	    {"a-b.c1.example:1", "a-b.c1.example", 1, 0, "a-b.c1.example:1",
+	        NULL},
+	    {"127.0.0.1:22 name=\"my ssh server\"", "127.0.0.1", 22, 0,
+	        "127.0.0.1:22", "my ssh server"},
+	    {"127.0.0.1:22 name='single quoted'", "127.0.0.1", 22, 0,
+	        "127.0.0.1:22", "single quoted"},
+	    {"127.0.0.1:22 name=\"say \\\"hi\\\" \\\\ bye\"", "127.0.0.1", 22,
+	        0, "127.0.0.1:22", "say \"hi\" \\ bye"},
+	    {"127.0.0.1:22 name='no \\escape'", "127.0.0.1", 22, 0,
+	        "127.0.0.1:22", "no \\escape"},
+	    {"127.0.0.1:22 name=ssh", "127.0.0.1", 22, 0, "127.0.0.1:22",
+	        "ssh"},
+	    {"127.0.0.1:22 name=\"caf\xc3\xa9\"", "127.0.0.1", 22, 0,
+	        "127.0.0.1:22", "caf\xc3\xa9"},
+	    {"127.0.0.1:22 timeout=1ms", "127.0.0.1", 22, 1000, "127.0.0.1:22",
+	        NULL},
+	    {"127.0.0.1:22 timeout=1h", "127.0.0.1", 22, 3600000000LL,
+	        "127.0.0.1:22", NULL},
+	    {"127.0.0.1:22 timeout=500ms", "127.0.0.1", 22, 500000,
+	        "127.0.0.1:22", NULL},
+	    {"127.0.0.1:22 timeout=1m30s name=x", "127.0.0.1", 22, 90000000,
+	        "127.0.0.1:22", "x"},
+	    {"127.0.0.1:22 name=\"a # b\" timeout='2s'", "127.0.0.1", 22,
+	        2000000, "127.0.0.1:22", "a # b"},
+	    {"  127.0.0.1:22\ttimeout=1s  ", "127.0.0.1", 22, 1000000,
+	        "127.0.0.1:22", NULL},
+	    {"127.0.0.1:22 # the ssh port", "127.0.0.1", 22, 0, "127.0.0.1:22",
+	        NULL},
+	    {"127.0.0.1:22\r", "127.0.0.1", 22, 0, "127.0.0.1:22", NULL},
+	    {"127.0.0.1:22 name=ssh\r", "127.0.0.1", 22, 0, "127.0.0.1:22",
+	        "ssh"},
 	};
 	char err[256];
 	size_t i;
@@ -123,8 +126,8 @@ test_parse_good(void **state)
 		assert_string_equal(t.spec, c->spec);
 		if (c->name == NULL)
 			assert_null(t.name);
-		assert_string_equal(target_name(&t), c->name != NULL ?
-		    c->name : c->spec);
+		assert_string_equal(target_name(&t),
+		    c->name != NULL ? c->name : c->spec);
 		target_clear(&t);
 	}
 }
@@ -134,8 +137,14 @@ static void
 test_parse_blank_and_comment(void **state)
 {
 	static const char *cases[] = {
-		"", "   ", "\t", "\r", "# a comment", "   # indented comment",
-		"#127.0.0.1:22", " \t \r",
+	    "",
+	    "   ",
+	    "\t",
+	    "\r",
+	    "# a comment",
+	    "   # indented comment",
+	    "#127.0.0.1:22",
+	    " \t \r",
 	};
 	char err[256];
 	size_t i;
@@ -159,24 +168,54 @@ static void
 test_parse_bad(void **state)
 {
 	static const char *cases[] = {
-		"127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:99999999999",
-		"127.0.0.1:abc", "127.0.0.1:-1", "127.0.0.1:+80",
-		"127.0.0.1:22x", "127.0.0.1", "127.0.0.1:", "localhost",
-		"[::1", "[::1]80", "[::1]:", "[::1]", "::1:80", "[zz::1]:80",
-		"[]:80", "tcp://[::1", ":80", "tcp://:80", "tcp://",
-		"bad$host:80", "host!:80", "h\xc3\xa9.example:80",
-		"ho st:80", "-lead.example:80",
-		"trail-.example:80", "a..b:80", "ftp://x:1", "tcp:/x:1",
-		"TCP//x:1", "127.0.0.1:22 bogus=1", "127.0.0.1:22 name",
-		"127.0.0.1:22 timeout", "127.0.0.1:22 =x",
-		"127.0.0.1:22 name=\"unterminated",
-		"127.0.0.1:22 name='unterminated",
-		"127.0.0.1:22 name=\"ends in escape\\\"",
-		"127.0.0.1:22 timeout=5", "127.0.0.1:22 timeout=abc",
-		"127.0.0.1:22 timeout=", "127.0.0.1:22 timeout=-1s",
-		"127.0.0.1:22 timeout=5x", "127.0.0.1:22 name=\"\xff\"",
-		"127.0.0.1:22 name=\"\xc0\xaf\"",
-		"127.0.0.1:22 name=\"\xed\xa0\x80\"",
+	    "127.0.0.1:0",
+	    "127.0.0.1:65536",
+	    "127.0.0.1:99999999999",
+	    "127.0.0.1:abc",
+	    "127.0.0.1:-1",
+	    "127.0.0.1:+80",
+	    "127.0.0.1:22x",
+	    "127.0.0.1",
+	    "127.0.0.1:",
+	    "localhost",
+	    "[::1",
+	    "[::1]80",
+	    "[::1]:",
+	    "[::1]",
+	    "::1:80",
+	    "[zz::1]:80",
+	    "[]:80",
+	    "tcp://[::1",
+	    ":80",
+	    "tcp://:80",
+	    "tcp://",
+	    "bad$host:80",
+	    "host!:80",
+	    "h\xc3\xa9.example:80",
+	    "ho st:80",
+	    "-lead.example:80",
+	    "trail-.example:80",
+	    "a..b:80",
+	    "ftp://x:1",
+	    "tcp:/x:1",
+	    "TCP//x:1",
+	    "127.0.0.1:22 bogus=1",
+	    "127.0.0.1:22 name",
+	    "127.0.0.1:22 timeout",
+	    "127.0.0.1:22 =x",
+	    "127.0.0.1:22 name=\"unterminated",
+	    "127.0.0.1:22 name='unterminated",
+	    "127.0.0.1:22 name=\"ends in escape\\\"",
+	    "127.0.0.1:22 timeout=5",
+	    "127.0.0.1:22 timeout=abc",
+	    "127.0.0.1:22 timeout=",
+	    "127.0.0.1:22 timeout=-1s",
+	    "127.0.0.1:22 timeout=5x",
+	    "127.0.0.1:22 timeout=500us",
+	    "127.0.0.1:22 timeout=2h",
+	    "127.0.0.1:22 name=\"\xff\"",
+	    "127.0.0.1:22 name=\"\xc0\xaf\"",
+	    "127.0.0.1:22 name=\"\xed\xa0\x80\"",
 	};
 	size_t i, wrong = 0;
 
@@ -249,27 +288,32 @@ test_parse_line_too_long(void **state)
 	free(line);
 }
 
-/* The canonical form names the kind and brackets IPv6 literals, whatever
- * the spelling in the file. */
+/* The canonical form names the kind, lower-cases names and spells IPv6
+ * literals one way, bracketed, whatever the spelling in the file. */
 static void
 test_canonical(void **state)
 {
 	static const char *cases[][2] = {
-		{"127.0.0.1:80", "tcp://127.0.0.1:80"},
-		{"tcp://127.0.0.1:80", "tcp://127.0.0.1:80"},
-		{"[::1]:80", "tcp://[::1]:80"},
-		{"tcp://[::1]:80 name=x timeout=1s", "tcp://[::1]:80"},
-		{"localhost:8080 name=\"web\"", "tcp://localhost:8080"},
+	    {"127.0.0.1:80", "tcp://127.0.0.1:80"},
+	    {"tcp://127.0.0.1:80", "tcp://127.0.0.1:80"},
+	    {"[::1]:80", "tcp://[::1]:80"},
+	    {"tcp://[::1]:80 name=x timeout=1s", "tcp://[::1]:80"},
+	    {"localhost:8080 name=\"web\"", "tcp://localhost:8080"},
+	    {"LocalHost:8080", "tcp://localhost:8080"},
+	    {"[0:0:0:0:0:0:0:1]:80", "tcp://[::1]:80"},
+	    {"[2001:DB8:0::1]:80", "tcp://[2001:db8::1]:80"},
 	};
 	char buf[512], err[256];
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct target t;
+		int rc;
 
 		memset(&t, 0, sizeof(t));
-		assert_int_equal(target_parse_line(cases[i][0],
-		    strlen(cases[i][0]), &t, err, sizeof(err)), 1);
+		rc = target_parse_line(cases[i][0], strlen(cases[i][0]), &t,
+		    err, sizeof(err));
+		assert_int_equal(rc, 1);
 		target_canonical(&t, buf, sizeof(buf));
 		assert_string_equal(buf, cases[i][1]);
 		target_clear(&t);
@@ -277,28 +321,47 @@ test_canonical(void **state)
 	assert_string_equal(target_kind_name(TARGET_TCP), "tcp");
 }
 
-/* Run target_list_add with stderr captured into log. */
-static int
-add_capturing(struct target_list *tl, const char *file, unsigned line,
-    const char *text, char *log, size_t loglen)
+/* What the code under test logged on stderr, between capture_start()
+ * and capture_end(). */
+static char logbuf[16384];
+static FILE *capfile;
+static int saved_stderr = -1;
+
+static void
+capture_start(void)
 {
-	FILE *cap = tmpfile();
-	int saved, rc;
+	capfile = tmpfile();
+	assert_non_null(capfile);
+	fflush(stderr);
+	saved_stderr = dup(STDERR_FILENO);
+	assert_true(saved_stderr >= 0);
+	assert_true(dup2(fileno(capfile), STDERR_FILENO) >= 0);
+}
+
+static void
+capture_end(void)
+{
 	size_t n;
 
-	assert_non_null(cap);
 	fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	assert_true(saved >= 0);
-	assert_true(dup2(fileno(cap), STDERR_FILENO) >= 0);
+	dup2(saved_stderr, STDERR_FILENO);
+	close(saved_stderr);
+	rewind(capfile);
+	n = fread(logbuf, 1, sizeof(logbuf) - 1, capfile);
+	logbuf[n] = '\0';
+	fclose(capfile);
+}
+
+/* Run target_list_add on text with stderr captured. */
+static int
+add_capturing(struct target_list *tl, const char *file, unsigned line,
+    const char *text)
+{
+	int rc;
+
+	capture_start();
 	rc = target_list_add(tl, file, line, text, strlen(text));
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	rewind(cap);
-	n = fread(log, 1, loglen - 1, cap);
-	log[n] = '\0';
-	fclose(cap);
+	capture_end();
 	return rc;
 }
 
@@ -308,21 +371,16 @@ static void
 test_list_add_arguments(void **state)
 {
 	struct target_list tl;
-	char log[4096];
 
 	memset(&tl, 0, sizeof(tl));
-	assert_int_equal(add_capturing(&tl, NULL, 1, "127.0.0.1:80", log,
-	    sizeof(log)), 1);
-	assert_string_equal(log, "");
-	assert_int_equal(add_capturing(&tl, NULL, 2, "tcp://127.0.0.1:80",
-	    log, sizeof(log)), 0);
-	assert_non_null(strstr(log,
-	    "argument 2: duplicate of argument 1, ignored"));
-	assert_int_equal(add_capturing(&tl, NULL, 3, "127.0.0.1:0", log,
-	    sizeof(log)), -1);
-	assert_non_null(strstr(log, "argument 3: "));
-	assert_int_equal(add_capturing(&tl, NULL, 4, "", log, sizeof(log)),
-	    0);
+	assert_int_equal(add_capturing(&tl, NULL, 1, "127.0.0.1:80"), 1);
+	assert_string_equal(logbuf, "");
+	assert_int_equal(add_capturing(&tl, NULL, 2, "tcp://127.0.0.1:80"), 0);
+	assert_non_null(
+	    strstr(logbuf, "argument 2: duplicate of argument 1, ignored"));
+	assert_int_equal(add_capturing(&tl, NULL, 3, "127.0.0.1:0"), -1);
+	assert_non_null(strstr(logbuf, "argument 3: "));
+	assert_int_equal(add_capturing(&tl, NULL, 4, ""), 0);
 	assert_int_equal(tl.n, 1);
 	assert_int_equal(tl.errors, 1);
 	assert_null(tl.v[0].file);
@@ -335,23 +393,24 @@ static void
 test_list_add_many(void **state)
 {
 	struct target_list tl;
-	char text[64], log[1024];
+	char text[64];
 	unsigned i;
+	int rc;
 
 	memset(&tl, 0, sizeof(tl));
 	for (i = 1; i <= 3000; i++) {
-		snprintf(text, sizeof(text), "127.0.%u.%u:%u", i / 256,
-		    i % 256, 1000 + i % 7);
-		assert_int_equal(target_list_add(&tl, "many", i, text,
-		    strlen(text)), 1);
+		snprintf(text, sizeof(text), "127.0.%u.%u:%u", i / 256, i % 256,
+		    1000 + i % 7);
+		rc = target_list_add(&tl, "many", i, text, strlen(text));
+		assert_int_equal(rc, 1);
 	}
 	assert_int_equal(tl.n, 3000);
-	/* Every one of them is now a duplicate. */
-	snprintf(text, sizeof(text), "tcp://127.0.%u.%u:%u", 1234 / 256,
-	    1234 % 256, 1000 + 1234 % 7);
-	assert_int_equal(add_capturing(&tl, "many", 3001, text, log,
-	    sizeof(log)), 0);
-	assert_non_null(strstr(log, "many:3001: duplicate of line 1234"));
+	/* Any of them written again is a duplicate of its first line. */
+	i = 1234;
+	snprintf(text, sizeof(text), "tcp://127.0.%u.%u:%u", i / 256, i % 256,
+	    1000 + i % 7);
+	assert_int_equal(add_capturing(&tl, "many", 3001, text), 0);
+	assert_non_null(strstr(logbuf, "many:3001: duplicate of line 1234"));
 	assert_int_equal(tl.n, 3000);
 	target_list_free(&tl);
 }
@@ -373,53 +432,39 @@ temp_file(const void *data, size_t len)
 	return path;
 }
 
-/* Capture what the loader logs on stderr while loading path. */
+/* Load path with stderr captured into logbuf. */
 static int
-load_capturing(const char *path, struct target_list *tl, char *log,
-    size_t loglen)
+load_capturing(const char *path, struct target_list *tl)
 {
-	FILE *cap = tmpfile();
-	int saved, rc;
-	size_t n;
+	int rc;
 
-	assert_non_null(cap);
-	fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	assert_true(saved >= 0);
-	assert_true(dup2(fileno(cap), STDERR_FILENO) >= 0);
+	capture_start();
 	rc = target_load_file(path, tl);
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	rewind(cap);
-	n = fread(log, 1, loglen - 1, cap);
-	log[n] = '\0';
-	fclose(cap);
+	capture_end();
 	return rc;
 }
 
 /* Load text as a file; return the loader's verdict and keep its log. */
 static int
-load_text(const void *text, size_t len, struct target_list *tl,
-    char **pathp, char *log, size_t loglen)
+load_text(const void *text, size_t len, struct target_list *tl, char **pathp)
 {
 	char *path = temp_file(text, len);
 	int rc;
 
 	memset(tl, 0, sizeof(*tl));
-	rc = load_capturing(path, tl, log, loglen);
+	rc = load_capturing(path, tl);
 	*pathp = path;
 	return rc;
 }
 
-/* True when log holds "path:line:" somewhere. */
+/* True when the log holds "path:line:" somewhere. */
 static int
-logged_line(const char *log, const char *path, unsigned line)
+logged_line(const char *path, unsigned line)
 {
 	char want[PATH_MAX + 32];
 
 	snprintf(want, sizeof(want), "%s:%u:", path, line);
-	return strstr(log, want) != NULL;
+	return strstr(logbuf, want) != NULL;
 }
 
 static void
@@ -434,18 +479,16 @@ unlink_free(char *path)
 static void
 test_load_good(void **state)
 {
-	static const char text[] =
-	    "# pulse targets\r\n"
-	    "\r\n"
-	    "127.0.0.1:22 name=\"ssh\"\r\n"
-	    "   # indented comment\n"
-	    "tcp://[::1]:80 timeout=250ms\n"
-	    "localhost:8080";
+	static const char text[] = "# pulse targets\r\n"
+	                           "\r\n"
+	                           "127.0.0.1:22 name=\"ssh\"\r\n"
+	                           "   # indented comment\n"
+	                           "tcp://[::1]:80 timeout=250ms\n"
+	                           "localhost:8080";
 	struct target_list tl;
-	char log[4096], *path;
+	char *path;
 
-	assert_int_equal(load_text(text, sizeof(text) - 1, &tl, &path, log,
-	    sizeof(log)), 0);
+	assert_int_equal(load_text(text, sizeof(text) - 1, &tl, &path), 0);
 	assert_int_equal(tl.n, 3);
 	assert_string_equal(tl.v[0].host, "127.0.0.1");
 	assert_string_equal(tl.v[0].name, "ssh");
@@ -468,22 +511,20 @@ test_load_good(void **state)
 static void
 test_load_reports_every_bad_line(void **state)
 {
-	static const char text[] =
-	    "127.0.0.1:22\n"
-	    "127.0.0.1:0\n"
-	    "127.0.0.1:23\n"
-	    "127.0.0.1:24 colour=blue\n"
-	    "[::1\n";
+	static const char text[] = "127.0.0.1:22\n"
+	                           "127.0.0.1:0\n"
+	                           "127.0.0.1:23\n"
+	                           "127.0.0.1:24 colour=blue\n"
+	                           "[::1\n";
 	struct target_list tl;
-	char log[8192], *path;
+	char *path;
 
-	assert_int_equal(load_text(text, sizeof(text) - 1, &tl, &path, log,
-	    sizeof(log)), -1);
-	assert_true(logged_line(log, path, 2));
-	assert_true(logged_line(log, path, 4));
-	assert_true(logged_line(log, path, 5));
-	assert_false(logged_line(log, path, 1));
-	assert_false(logged_line(log, path, 3));
+	assert_int_equal(load_text(text, sizeof(text) - 1, &tl, &path), -1);
+	assert_true(logged_line(path, 2));
+	assert_true(logged_line(path, 4));
+	assert_true(logged_line(path, 5));
+	assert_false(logged_line(path, 1));
+	assert_false(logged_line(path, 3));
 	target_list_free(&tl);
 	unlink_free(path);
 }
@@ -493,17 +534,15 @@ test_load_reports_every_bad_line(void **state)
 static void
 test_load_duplicates(void **state)
 {
-	static const char text[] =
-	    "127.0.0.1:80\n"
-	    "127.0.0.1:81\n"
-	    "tcp://127.0.0.1:80 name=again\n"
-	    "[::1]:80\n"
-	    "tcp://[::1]:80\n";
+	static const char text[] = "127.0.0.1:80\n"
+	                           "127.0.0.1:81\n"
+	                           "tcp://127.0.0.1:80 name=again\n"
+	                           "[::1]:80\n"
+	                           "tcp://[::1]:80\n";
 	struct target_list tl;
-	char log[8192], want[PATH_MAX + 64], *path;
+	char want[PATH_MAX + 64], *path;
 
-	assert_int_equal(load_text(text, sizeof(text) - 1, &tl, &path, log,
-	    sizeof(log)), 0);
+	assert_int_equal(load_text(text, sizeof(text) - 1, &tl, &path), 0);
 	assert_int_equal(tl.n, 3);
 	assert_int_equal(tl.v[0].port, 80);
 	assert_int_equal(tl.v[0].line, 1);
@@ -513,10 +552,10 @@ test_load_duplicates(void **state)
 	assert_int_equal(tl.v[2].line, 4);
 	snprintf(want, sizeof(want), "%s:3: duplicate of line 1, ignored",
 	    path);
-	assert_non_null(strstr(log, want));
+	assert_non_null(strstr(logbuf, want));
 	snprintf(want, sizeof(want), "%s:5: duplicate of line 4, ignored",
 	    path);
-	assert_non_null(strstr(log, want));
+	assert_non_null(strstr(logbuf, want));
 	target_list_free(&tl);
 	unlink_free(path);
 }
@@ -527,11 +566,10 @@ test_load_nul_byte(void **state)
 {
 	static const char text[] = "127.0.0.1:22\n127.0.0.1:\00023\n";
 	struct target_list tl;
-	char log[4096], *path;
+	char *path;
 
-	assert_int_equal(load_text(text, sizeof(text) - 1, &tl, &path, log,
-	    sizeof(log)), -1);
-	assert_true(logged_line(log, path, 2));
+	assert_int_equal(load_text(text, sizeof(text) - 1, &tl, &path), -1);
+	assert_true(logged_line(path, 2));
 	target_list_free(&tl);
 	unlink_free(path);
 }
@@ -543,11 +581,10 @@ test_load_invalid_utf8(void **state)
 	static const char text[] =
 	    "127.0.0.1:22\n# fine\n127.0.0.1:23 name=\"\xc3\x28\"\n";
 	struct target_list tl;
-	char log[4096], *path;
+	char *path;
 
-	assert_int_equal(load_text(text, sizeof(text) - 1, &tl, &path, log,
-	    sizeof(log)), -1);
-	assert_true(logged_line(log, path, 3));
+	assert_int_equal(load_text(text, sizeof(text) - 1, &tl, &path), -1);
+	assert_true(logged_line(path, 3));
 	target_list_free(&tl);
 	unlink_free(path);
 }
@@ -559,16 +596,15 @@ test_load_long_line(void **state)
 {
 	size_t len = TARGET_LINE_MAX * 2;
 	struct target_list tl;
-	char log[4096], *path, *text;
+	char *path, *text;
 
 	text = xmalloc(len + 64);
 	memset(text, 'x', len);
 	memcpy(text, "127.0.0.1:22 name=", 18);
 	strcpy(text + len, "\n127.0.0.1:\n");
-	assert_int_equal(load_text(text, strlen(text), &tl, &path, log,
-	    sizeof(log)), -1);
-	assert_true(logged_line(log, path, 1));
-	assert_true(logged_line(log, path, 2));
+	assert_int_equal(load_text(text, strlen(text), &tl, &path), -1);
+	assert_true(logged_line(path, 1));
+	assert_true(logged_line(path, 2));
 	target_list_free(&tl);
 	unlink_free(path);
 	free(text);
@@ -579,12 +615,10 @@ static void
 test_load_missing_file(void **state)
 {
 	struct target_list tl;
-	char log[4096];
 
 	memset(&tl, 0, sizeof(tl));
-	assert_int_equal(load_capturing("/nonexistent/pulse/targets", &tl,
-	    log, sizeof(log)), -1);
-	assert_non_null(strstr(log, "/nonexistent/pulse/targets"));
+	assert_int_equal(load_capturing("/nonexistent/pulse/targets", &tl), -1);
+	assert_non_null(strstr(logbuf, "/nonexistent/pulse/targets"));
 	target_list_free(&tl);
 }
 
@@ -594,10 +628,9 @@ test_load_empty(void **state)
 {
 	static const char text[] = "# nothing here\n\n";
 	struct target_list tl;
-	char log[4096], *path;
+	char *path;
 
-	assert_int_equal(load_text(text, sizeof(text) - 1, &tl, &path, log,
-	    sizeof(log)), 0);
+	assert_int_equal(load_text(text, sizeof(text) - 1, &tl, &path), 0);
 	assert_int_equal(tl.n, 0);
 	target_list_free(&tl);
 	unlink_free(path);
@@ -607,23 +640,23 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_good),
-		cmocka_unit_test(test_parse_blank_and_comment),
-		cmocka_unit_test(test_parse_bad),
-		cmocka_unit_test(test_parse_host_lengths),
-		cmocka_unit_test(test_parse_nul_byte),
-		cmocka_unit_test(test_parse_line_too_long),
-		cmocka_unit_test(test_canonical),
-		cmocka_unit_test(test_list_add_arguments),
-		cmocka_unit_test(test_list_add_many),
-		cmocka_unit_test(test_load_good),
-		cmocka_unit_test(test_load_reports_every_bad_line),
-		cmocka_unit_test(test_load_duplicates),
-		cmocka_unit_test(test_load_nul_byte),
-		cmocka_unit_test(test_load_invalid_utf8),
-		cmocka_unit_test(test_load_long_line),
-		cmocka_unit_test(test_load_missing_file),
-		cmocka_unit_test(test_load_empty),
+	    cmocka_unit_test(test_parse_good),
+	    cmocka_unit_test(test_parse_blank_and_comment),
+	    cmocka_unit_test(test_parse_bad),
+	    cmocka_unit_test(test_parse_host_lengths),
+	    cmocka_unit_test(test_parse_nul_byte),
+	    cmocka_unit_test(test_parse_line_too_long),
+	    cmocka_unit_test(test_canonical),
+	    cmocka_unit_test(test_list_add_arguments),
+	    cmocka_unit_test(test_list_add_many),
+	    cmocka_unit_test(test_load_good),
+	    cmocka_unit_test(test_load_reports_every_bad_line),
+	    cmocka_unit_test(test_load_duplicates),
+	    cmocka_unit_test(test_load_nul_byte),
+	    cmocka_unit_test(test_load_invalid_utf8),
+	    cmocka_unit_test(test_load_long_line),
+	    cmocka_unit_test(test_load_missing_file),
+	    cmocka_unit_test(test_load_empty),
 	};
 
 	log_init("test_target", LOG_LEVEL_WARN);

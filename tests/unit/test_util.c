@@ -24,19 +24,21 @@ static void
 test_duration_parse_good(void **state)
 {
 	static const struct duration_case cases[] = {
-		{"500ms", 500 * USEC_PER_MSEC},
-		{"5s", 5 * USEC_PER_SEC},
-		{"2m", 120 * USEC_PER_SEC},
-		{"1h", 3600 * USEC_PER_SEC},
-		{"250us", 250},
-		{"1us", 1},
-		{"1.5s", 1500 * USEC_PER_MSEC},
-		{"0.25s", 250 * USEC_PER_MSEC},
-		{"1m30s", 90 * USEC_PER_SEC},
-		{"1h1m1s", 3661 * USEC_PER_SEC},
-		{"1s500ms", 1500 * USEC_PER_MSEC},
-		{"24h", DURATION_MAX_US},
-		{"86400s", DURATION_MAX_US},
+	    {"500ms", 500 * USEC_PER_MSEC},
+	    {"5s", 5 * USEC_PER_SEC},
+	    {"2m", 120 * USEC_PER_SEC},
+	    {"1h", 3600 * USEC_PER_SEC},
+	    {"250us", 250},
+	    {"1us", 1},
+	    {"1.5s", 1500 * USEC_PER_MSEC},
+	    {"0.25s", 250 * USEC_PER_MSEC},
+	    {"1m30s", 90 * USEC_PER_SEC},
+	    {"1h1m1s", 3661 * USEC_PER_SEC},
+	    {"1s500ms", 1500 * USEC_PER_MSEC},
+	    {"24h", DURATION_MAX_US},
+	    {"86400s", DURATION_MAX_US},
+	    {"0", 0},
+	    {"0s", 0},
 	};
 	char err[128];
 	size_t i;
@@ -59,11 +61,31 @@ static void
 test_duration_parse_bad(void **state)
 {
 	static const char *cases[] = {
-		"", "5", "5x", "-1s", "s", "ms", "5 s", " 5s", "5s ",
-		"1.5", "1..5s", "5s5", "s5", "+-1s", "1e3s", "0x10s",
-		"99999999999h", "9223372036854775807us",
-		"99999999999999999999s", "25h", "86401s", "1441m",
-		"86400000001us",
+	    "",
+	    "5",
+	    "5x",
+	    "-1s",
+	    "s",
+	    "ms",
+	    "5 s",
+	    " 5s",
+	    "5s ",
+	    "1.5",
+	    "1.s",
+	    ".5s",
+	    "1..5s",
+	    "5s5",
+	    "s5",
+	    "+-1s",
+	    "1e3s",
+	    "0x10s",
+	    "99999999999h",
+	    "9223372036854775807us",
+	    "99999999999999999999s",
+	    "25h",
+	    "86401s",
+	    "1441m",
+	    "86400000001us",
 	};
 	char err[128];
 	size_t i;
@@ -109,12 +131,12 @@ static void
 test_duration_format_units(void **state)
 {
 	static const struct duration_case cases[] = {
-		{"5s", 5 * USEC_PER_SEC},
-		{"500ms", 500 * USEC_PER_MSEC},
-		{"2m", 120 * USEC_PER_SEC},
-		{"1h", 3600 * USEC_PER_SEC},
-		{"250us", 250},
-		{"24h", DURATION_MAX_US},
+	    {"5s", 5 * USEC_PER_SEC},
+	    {"500ms", 500 * USEC_PER_MSEC},
+	    {"2m", 120 * USEC_PER_SEC},
+	    {"1h", 3600 * USEC_PER_SEC},
+	    {"250us", 250},
+	    {"24h", DURATION_MAX_US},
 	};
 	char buf[64];
 	size_t i;
@@ -130,10 +152,26 @@ static void
 test_duration_format_round_trip(void **state)
 {
 	static const int64_t values[] = {
-		1, 7, 999, 1000, 1001, 1500, 999999, 1000000, 1000001,
-		1500000, 59999999, 60000000, 90000000, 90500000, 3599999999LL,
-		3600000000LL, 3600000001LL, 3661000000LL, 86399999999LL,
-		DURATION_MAX_US,
+	    1,
+	    7,
+	    999,
+	    1000,
+	    1001,
+	    1500,
+	    999999,
+	    1000000,
+	    1000001,
+	    1500000,
+	    59999999,
+	    60000000,
+	    90000000,
+	    90500000,
+	    3599999999LL,
+	    3600000000LL,
+	    3600000001LL,
+	    3661000000LL,
+	    86399999999LL,
+	    DURATION_MAX_US,
 	};
 	char buf[64], err[128];
 	size_t i;
@@ -143,8 +181,8 @@ test_duration_format_round_trip(void **state)
 
 		duration_format(values[i], buf, sizeof(buf));
 		if (duration_parse(buf, &us, err, sizeof(err)) != 0)
-			fail_msg("%lld formatted as \"%s\", which is refused: "
-			    "%s", (long long)values[i], buf, err);
+			fail_msg("%lld formatted as \"%s\", refused: %s",
+			    (long long)values[i], buf, err);
 		if (us != values[i])
 			fail_msg("%lld -> \"%s\" -> %lld", (long long)values[i],
 			    buf, (long long)us);
@@ -156,8 +194,17 @@ static void
 test_parse_int_range(void **state)
 {
 	static const char *bad[] = {
-		"", "abc", "12abc", "1.5", "0", "101", "-1", "0x10",
-		"99999999999999999999", "-99999999999999999999", "1 2",
+	    "",
+	    "abc",
+	    "12abc",
+	    "1.5",
+	    "0",
+	    "101",
+	    "-1",
+	    "0x10",
+	    "99999999999999999999",
+	    "-99999999999999999999",
+	    "1 2",
 	};
 	char err[128];
 	long long v;
@@ -166,8 +213,7 @@ test_parse_int_range(void **state)
 	assert_int_equal(parse_int_range("42", 1, 100, &v, err, sizeof(err)),
 	    0);
 	assert_int_equal(v, 42);
-	assert_int_equal(parse_int_range("1", 1, 100, &v, err, sizeof(err)),
-	    0);
+	assert_int_equal(parse_int_range("1", 1, 100, &v, err, sizeof(err)), 0);
 	assert_int_equal(v, 1);
 	assert_int_equal(parse_int_range("100", 1, 100, &v, err, sizeof(err)),
 	    0);
@@ -175,15 +221,14 @@ test_parse_int_range(void **state)
 	assert_int_equal(parse_int_range("-5", -10, 10, &v, err, sizeof(err)),
 	    0);
 	assert_int_equal(v, -5);
-	assert_int_equal(parse_int_range("4096", 1, 4096, &v, err,
-	    sizeof(err)), 0);
+	assert_int_equal(parse_int_range("4096", 1, 4096, &v, err, sizeof(err)),
+	    0);
 	assert_int_equal(v, 4096);
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(err, 0, sizeof(err));
 		v = 777;
-		if (parse_int_range(bad[i], 1, 100, &v, err, sizeof(err)) !=
-		    -1)
+		if (parse_int_range(bad[i], 1, 100, &v, err, sizeof(err)) != -1)
 			fail_msg("\"%s\" accepted as %lld", bad[i], v);
 		if (err[0] == '\0')
 			fail_msg("\"%s\" rejected without a message", bad[i]);
@@ -196,16 +241,38 @@ static void
 test_utf8_valid(void **state)
 {
 	static const char *good[] = {
-		"", "plain ascii", "caf\xc3\xa9", "\xe2\x82\xac",
-		"\xf0\x9f\x98\x80", "\xed\x9f\xbf", "\xee\x80\x80",
-		"\xf4\x8f\xbf\xbf", "\xc2\x80", "\xdf\xbf",
+	    "",
+	    "plain ascii",
+	    "caf\xc3\xa9",
+	    "\xe2\x82\xac",
+	    "\xf0\x9f\x98\x80",
+	    "\xed\x9f\xbf",
+	    "\xee\x80\x80",
+	    "\xf4\x8f\xbf\xbf",
+	    "\xc2\x80",
+	    "\xdf\xbf",
 	};
 	static const char *bad[] = {
-		"\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xe0\x9f\xbf",
-		"\xf0\x80\x80\xaf", "\xf0\x8f\xbf\xbf", "\xed\xa0\x80",
-		"\xed\xbf\xbf", "\xc3", "caf\xc3", "\xe2\x82", "\xf0\x9f\x98",
-		"\x80", "\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80",
-		"\xff", "\xfe", "a\xe2\x28\xa1", "\xc3\x28",
+	    "\xc0\xaf",
+	    "\xc1\xbf",
+	    "\xe0\x80\xaf",
+	    "\xe0\x9f\xbf",
+	    "\xf0\x80\x80\xaf",
+	    "\xf0\x8f\xbf\xbf",
+	    "\xed\xa0\x80",
+	    "\xed\xbf\xbf",
+	    "\xc3",
+	    "caf\xc3",
+	    "\xe2\x82",
+	    "\xf0\x9f\x98",
+	    "\x80",
+	    "\xbf",
+	    "\xf4\x90\x80\x80",
+	    "\xf5\x80\x80\x80",
+	    "\xff",
+	    "\xfe",
+	    "a\xe2\x28\xa1",
+	    "\xc3\x28",
 	};
 	size_t i;
 
@@ -225,8 +292,7 @@ test_format_rfc3339(void **state)
 
 	format_rfc3339(0, buf, sizeof(buf));
 	assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
-	format_rfc3339(1700000000LL * USEC_PER_SEC + 123456, buf,
-	    sizeof(buf));
+	format_rfc3339(1700000000LL * USEC_PER_SEC + 123456, buf, sizeof(buf));
 	assert_string_equal(buf, "2023-11-14T22:13:20.123Z");
 	format_rfc3339(951782400LL * USEC_PER_SEC + 5000, buf, sizeof(buf));
 	assert_string_equal(buf, "2000-02-29T00:00:00.005Z");
@@ -290,17 +356,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_duration_parse_good),
-		cmocka_unit_test(test_duration_parse_bad),
-		cmocka_unit_test(test_duration_parse_missing_unit),
-		cmocka_unit_test(test_duration_parse_small_errbuf),
-		cmocka_unit_test(test_duration_format_units),
-		cmocka_unit_test(test_duration_format_round_trip),
-		cmocka_unit_test(test_parse_int_range),
-		cmocka_unit_test(test_utf8_valid),
-		cmocka_unit_test(test_format_rfc3339),
-		cmocka_unit_test(test_clocks),
-		cmocka_unit_test(test_xalloc),
+	    cmocka_unit_test(test_duration_parse_good),
+	    cmocka_unit_test(test_duration_parse_bad),
+	    cmocka_unit_test(test_duration_parse_missing_unit),
+	    cmocka_unit_test(test_duration_parse_small_errbuf),
+	    cmocka_unit_test(test_duration_format_units),
+	    cmocka_unit_test(test_duration_format_round_trip),
+	    cmocka_unit_test(test_parse_int_range),
+	    cmocka_unit_test(test_utf8_valid),
+	    cmocka_unit_test(test_format_rfc3339),
+	    cmocka_unit_test(test_clocks),
+	    cmocka_unit_test(test_xalloc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

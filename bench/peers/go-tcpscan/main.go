@@ -13,14 +13,41 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
 type summary struct {
-	Total   int     `json:"total"`
-	Up      int     `json:"up"`
-	Down    int     `json:"down"`
-	Seconds float64 `json:"seconds"`
+	Total   int            `json:"total"`
+	Up      int            `json:"up"`
+	Down    int            `json:"down"`
+	Seconds float64        `json:"seconds"`
+	Reset   int            `json:"reset"`  // up, but reset before Dial returned
+	Errors  map[string]int `json:"errors"` // why targets were down
+}
+
+const upReset = "reset"
+
+// probe returns "" if target accepted a connection, upReset if it accepted
+// one and reset it at once, else why it is down.  A reset can only reach
+// an established connection (a refused SYN is ECONNREFUSED), so the
+// handshake did complete.
+func probe(target string, timeout time.Duration) string {
+	c, err := net.DialTimeout("tcp", target, timeout)
+	if err == nil {
+		c.Close()
+		return ""
+	}
+	if errors.Is(err, syscall.ECONNRESET) {
+		return upReset
+	}
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		return "timeout"
+	}
+	if oe, ok := err.(*net.OpError); ok {
+		return oe.Err.Error() // without the addresses
+	}
+	return err.Error()
 }
 
 // readTargets reads one host:port per line, skipping blank lines and
@@ -58,39 +85,43 @@ func readTargets(path string) ([]string, error) {
 	return targets, nil
 }
 
-// scan probes every target with n workers and returns how many were up.
-func scan(targets []string, n int, timeout time.Duration) int {
+// scan probes every target with n workers and tallies the outcomes.
+func scan(targets []string, n int, timeout time.Duration) summary {
 	jobs := make(chan string)
-	ups := make(chan int, n)
+	outcomes := make(chan string)
 	var wg sync.WaitGroup
 
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			up := 0
 			for t := range jobs {
-				c, err := net.DialTimeout("tcp", t, timeout)
-				if err == nil {
-					c.Close()
-					up++
+				if o := probe(t, timeout); o != "" {
+					outcomes <- o
 				}
 			}
-			ups <- up
 		}()
 	}
-	for _, t := range targets {
-		jobs <- t
-	}
-	close(jobs)
-	wg.Wait()
-	close(ups)
+	go func() {
+		for _, t := range targets {
+			jobs <- t
+		}
+		close(jobs)
+		wg.Wait()
+		close(outcomes)
+	}()
 
-	up := 0
-	for u := range ups {
-		up += u
+	s := summary{Total: len(targets), Errors: map[string]int{}}
+	for o := range outcomes {
+		if o == upReset {
+			s.Reset++
+		} else {
+			s.Errors[o]++
+			s.Down++
+		}
 	}
-	return up
+	s.Up = s.Total - s.Down
+	return s
 }
 
 func main() {
@@ -110,13 +141,8 @@ func main() {
 	}
 
 	start := time.Now()
-	up := scan(targets, *workers, time.Duration(*timeout*float64(time.Second)))
-	s := summary{
-		Total:   len(targets),
-		Up:      up,
-		Down:    len(targets) - up,
-		Seconds: time.Since(start).Seconds(),
-	}
+	s := scan(targets, *workers, time.Duration(*timeout*float64(time.Second)))
+	s.Seconds = time.Since(start).Seconds()
 	if err := json.NewEncoder(os.Stdout).Encode(s); err != nil {
 		os.Exit(3)
 	}
