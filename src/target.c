@@ -72,11 +72,6 @@ target_key(const struct target *t, char *buf, size_t len)
 
 	target_canonical(t, buf, len);
 	n = strlen(buf);
-	if (t->timeout_us > 0) {
-		duration_format(t->timeout_us, d, sizeof(d));
-		n += (size_t)snprintf(buf + n, n < len ? len - n : 0,
-		    " timeout=%s", d);
-	}
 	if (t->ipv != 0)
 		n += (size_t)snprintf(buf + n, n < len ? len - n : 0,
 		    " ipv=%d", t->ipv);

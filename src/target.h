@@ -62,7 +62,8 @@ int target_load_file(const char *path, struct target_list *);
 void target_canonical(const struct target *, char *buf, size_t len);
 /*
  * What makes two targets the same probe: the canonical form and every
- * option that changes what is sent ("icmp://h count=3"), not the name.
+ * option that changes what is sent ("icmp://h count=3"); not the name,
+ * nor the timeout, which changes only how long we wait.
  */
 void target_key(const struct target *, char *buf, size_t len);
 #define TARGET_KEY_MAX 512
