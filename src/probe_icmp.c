@@ -220,6 +220,13 @@ recv_error(struct icmp_run *run)
 	return 1;
 }
 
+/* Every request sent so far has its answer. */
+static bool
+run_done(const struct icmp_run *run)
+{
+	return run->nrecv + run->nfailed >= run->nsent;
+}
+
 /* Wait for and handle datagrams until `until` on the monotonic clock. */
 static void
 run_receive(struct icmp_run *run, int64_t until)
@@ -228,8 +235,7 @@ run_receive(struct icmp_run *run, int64_t until)
 	struct timespec ts;
 	int64_t left;
 
-	while (run->nrecv + run->nfailed < run->nsent ||
-	    run->nsent < run->count) {
+	while (!run_done(run) || run->nsent < run->count) {
 		if ((left = until - mono_now_us()) <= 0)
 			return;
 		ts.tv_sec = left / USEC_PER_SEC;
@@ -237,11 +243,12 @@ run_receive(struct icmp_run *run, int64_t until)
 		pfd.revents = 0;
 		if (ppoll(&pfd, 1, &ts, NULL) <= 0)
 			continue;
+		/* Stop reading once every request is answered. */
 		if (pfd.revents & POLLERR)
-			while (recv_error(run))
+			while (!run_done(run) && recv_error(run))
 				;
 		if (pfd.revents & POLLIN)
-			while (recv_reply(run))
+			while (!run_done(run) && recv_reply(run))
 				;
 	}
 }
@@ -291,18 +298,6 @@ set_ttl(const struct icmp_sock *sock, int family, int ttl)
 	else
 		(void)setsockopt(sock->fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS,
 		    &ttl, sizeof(ttl));
-}
-
-/* Throw away whatever a previous probe left on the socket. */
-static void
-drain(const struct icmp_sock *sock)
-{
-	while (recv(sock->fd, icmp_recvbuf, sizeof(icmp_recvbuf),
-	    MSG_DONTWAIT) >= 0)
-		;
-	while (recv(sock->fd, icmp_recvbuf, sizeof(icmp_recvbuf),
-	    MSG_DONTWAIT | MSG_ERRQUEUE) >= 0)
-		;
 }
 
 /* Pick the socket for the address's family, or explain why there is none. */
@@ -394,7 +389,6 @@ probe_icmp_run(const struct target *t, int64_t deadline_us,
 	run.expect.check_ident = run.sock->raw;
 	run.expect.ident = run.sock->ident;
 	run.expect.target = (struct sockaddr *)&run.dst.ss;
-	drain(run.sock);
 	set_ttl(run.sock, run.expect.family, t->ttl > 0 ? (int)t->ttl : -1);
 	interval = t->interval_us > 0 ? t->interval_us :
 	    TARGET_ICMP_INTERVAL_US;

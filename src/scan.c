@@ -123,7 +123,7 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 	o->timeout_us = SCAN_DEFAULT_TIMEOUT_US;
 	o->grace_us = SCAN_DEFAULT_GRACE_US;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+t:w:f:o:qvh", longopts,
+	while ((ch = getopt_long(argc, argv, "t:w:f:o:qvh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 't':
