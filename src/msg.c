@@ -46,6 +46,15 @@ put_u64(struct wbuf *w, uint64_t v)
 }
 
 static void
+put_u32(struct wbuf *w, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+		(uint8_t)(v >> 24) };
+
+	put_bytes(w, b, sizeof(b));
+}
+
+static void
 put_u16(struct wbuf *w, uint16_t v)
 {
 	uint8_t b[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
@@ -109,6 +118,15 @@ get_u64(struct rbuf *r)
 	for (i = 7; i >= 0; i--)
 		v = (v << 8) | b[i];
 	return v;
+}
+
+static uint32_t
+get_u32(struct rbuf *r)
+{
+	const uint8_t *b = get_bytes(r, 4);
+
+	return b != NULL ? (uint32_t)b[0] | (uint32_t)b[1] << 8 |
+	    (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24 : 0;
 }
 
 static uint16_t
@@ -249,6 +267,11 @@ msg_encode_probe_req(const struct msg_probe_req *m, uint8_t *buf, size_t cap)
 	put_u8(&w, (uint8_t)m->target.kind);
 	put_str(&w, m->target.host);
 	put_u16(&w, m->target.port);
+	put_u8(&w, (uint8_t)m->target.ipv);
+	put_u16(&w, (uint16_t)m->target.count);
+	put_u64(&w, (uint64_t)m->target.interval_us);
+	put_u32(&w, m->target.size);
+	put_u8(&w, (uint8_t)m->target.ttl);
 	return finish(&w);
 }
 
@@ -267,8 +290,21 @@ msg_decode_probe_req(const uint8_t *buf, size_t len, struct msg_probe_req *m,
 	kind = get_u8(&r);
 	m->target.host = get_str_alloc(&r, TARGET_HOST_MAX);
 	m->target.port = get_u16(&r);
-	if (!r.failed && kind != TARGET_TCP)
+	m->target.ipv = get_u8(&r);
+	m->target.count = get_u16(&r);
+	m->target.interval_us = (int64_t)get_u64(&r);
+	m->target.size = get_u32(&r);
+	m->target.ttl = get_u8(&r);
+	if (!r.failed && kind != TARGET_TCP && kind != TARGET_ICMP)
 		rfail(&r, "unknown target kind");
+	if (!r.failed && (m->target.ipv != 0 && m->target.ipv != 4 &&
+	    m->target.ipv != 6))
+		rfail(&r, "bad address family");
+	if (!r.failed && (m->target.count > TARGET_ICMP_COUNT_MAX ||
+	    m->target.size > TARGET_ICMP_SIZE_MAX ||
+	    m->target.interval_us < 0 ||
+	    m->target.interval_us > DURATION_MAX_US))
+		rfail(&r, "ICMP option out of range");
 	if (!r.failed &&
 	    (m->timeout_us <= 0 || m->timeout_us > DURATION_MAX_US))
 		rfail(&r, "timeout out of range");
@@ -297,6 +333,14 @@ msg_encode_probe_result(const struct msg_probe_result *m, uint8_t *buf,
 	put_u64(&w, (uint64_t)res->duration_us);
 	put_u64(&w, (uint64_t)res->dns_us);
 	put_u64(&w, (uint64_t)res->connect_us);
+	put_u32(&w, res->sent);
+	put_u32(&w, res->received);
+	put_u32(&w, res->duplicates);
+	put_u64(&w, (uint64_t)res->rtt_min_us);
+	put_u64(&w, (uint64_t)res->rtt_avg_us);
+	put_u64(&w, (uint64_t)res->rtt_max_us);
+	put_u64(&w, (uint64_t)res->rtt_stddev_us);
+	put_u16(&w, (uint16_t)(res->reply_ttl + 1));
 	return finish(&w);
 }
 
@@ -331,6 +375,17 @@ msg_decode_probe_result(const uint8_t *buf, size_t len,
 	res->duration_us = get_duration(&r);
 	res->dns_us = get_duration(&r);
 	res->connect_us = get_duration(&r);
+	res->sent = get_u32(&r);
+	res->received = get_u32(&r);
+	res->duplicates = get_u32(&r);
+	res->rtt_min_us = get_duration(&r);
+	res->rtt_avg_us = get_duration(&r);
+	res->rtt_max_us = get_duration(&r);
+	res->rtt_stddev_us = get_duration(&r);
+	res->reply_ttl = (int)get_u16(&r) - 1;
+	if (!r.failed && (res->received > res->sent ||
+	    res->sent > TARGET_ICMP_COUNT_MAX || res->reply_ttl > 255))
+		rfail(&r, "ICMP counters out of range");
 	if (!r.failed && (!utf8_valid(res->error) || !utf8_valid(res->address)))
 		rfail(&r, "invalid UTF-8 in string");
 	if (!r.failed && (success > 1 || reason >= REASON_MAX ||

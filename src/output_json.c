@@ -38,6 +38,36 @@ json_string_or_null(const char *s)
 	return s != NULL && *s != '\0' ? json_object_new_string(s) : NULL;
 }
 
+/* Echo counts, loss and round-trip statistics of an ICMP probe. */
+static void
+json_icmp(json_object *o, const struct result *r)
+{
+	json_object *rtt = NULL;
+	char loss[16];
+
+	json_object_object_add(o, "sent", json_object_new_int64(r->sent));
+	json_object_object_add(o, "received",
+	    json_object_new_int64(r->received));
+	snprintf(loss, sizeof(loss), "%.4f", r->sent > 0 ?
+	    (double)(r->sent - r->received) / r->sent : 1.0);
+	json_object_object_add(o, "loss_ratio", json_object_new_double_s(
+	    r->sent > 0 ? (double)(r->sent - r->received) / r->sent : 1.0,
+	    loss));
+	json_object_object_add(o, "duplicates",
+	    json_object_new_int64(r->duplicates));
+	if (r->received > 0) {
+		rtt = json_object_new_object();
+		json_object_object_add(rtt, "min", json_seconds(r->rtt_min_us));
+		json_object_object_add(rtt, "avg", json_seconds(r->rtt_avg_us));
+		json_object_object_add(rtt, "max", json_seconds(r->rtt_max_us));
+		json_object_object_add(rtt, "stddev",
+		    json_seconds(r->rtt_stddev_us));
+	}
+	json_object_object_add(o, "rtt_seconds", rtt);
+	json_object_object_add(o, "reply_ttl", r->reply_ttl >= 0 ?
+	    json_object_new_int(r->reply_ttl) : NULL);
+}
+
 static json_object *
 json_result(const struct target *t, const struct result *r,
     int64_t default_timeout_us)
@@ -52,7 +82,8 @@ json_result(const struct target *t, const struct result *r,
 	json_object_object_add(o, "kind",
 	    json_object_new_string(target_kind_name(t->kind)));
 	json_object_object_add(o, "host", json_object_new_string(t->host));
-	json_object_object_add(o, "port", json_object_new_int(t->port));
+	if (t->kind != TARGET_ICMP)
+		json_object_object_add(o, "port", json_object_new_int(t->port));
 	json_object_object_add(o, "success",
 	    json_object_new_boolean(r->success));
 	json_object_object_add(o, "reason", r->success ? NULL :
@@ -66,8 +97,11 @@ json_result(const struct target *t, const struct result *r,
 	    json_seconds(r->duration_us));
 	json_object_object_add(o, "dns_seconds",
 	    json_seconds_or_null(r->dns_us));
-	json_object_object_add(o, "connect_seconds",
-	    json_seconds_or_null(r->connect_us));
+	if (t->kind == TARGET_ICMP)
+		json_icmp(o, r);
+	else
+		json_object_object_add(o, "connect_seconds",
+		    json_seconds_or_null(r->connect_us));
 	return o;
 }
 

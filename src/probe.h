@@ -4,9 +4,11 @@
 
 #include <stdint.h>
 
+#include "probe_env.h"
 #include "result.h"
 #include "target.h"
 
-void probe_run(const struct target *, int64_t deadline_us, struct result *);
+void probe_run(const struct target *, int64_t deadline_us, struct probe_env *,
+    struct result *);
 
 #endif

@@ -140,9 +140,10 @@ probe_tcp_run(const struct target *t, int64_t deadline_us, struct result *r)
 	int64_t start = mono_now_us();
 	size_t i;
 	int rc = 0;
+	int family = t->ipv == 4 ? AF_INET : t->ipv == 6 ? AF_INET6 : 0;
 
-	if (resolve_host(t->host, t->port, start + (deadline_us - start) / 2,
-	    &addrs, r) == -1)
+	if (resolve_host(t->host, t->port, family,
+	    start + (deadline_us - start) / 2, &addrs, r) == -1)
 		return;
 	for (i = 0; i < addrs.n; i++) {
 		resolve_ntop(&addrs.v[i], r->address, sizeof(r->address));

@@ -1,7 +1,6 @@
 /* Fork workers on socketpairs; turn wait statuses into words. */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,45 +14,47 @@
 #include "proc.h"
 
 static int
-is_kept(int fd, int sock, const int *keep, size_t nkeep)
+cmp_int(const void *a, const void *b)
 {
-	size_t i;
+	int x = *(const int *)a, y = *(const int *)b;
 
-	if (fd <= 2 || fd == sock)
-		return 1;
-	for (i = 0; i < nkeep; i++)
-		if (keep[i] == fd)
-			return 1;
-	return 0;
+	return (x > y) - (x < y);
 }
 
 /*
  * Close every descriptor the child has no business holding: other
- * workers' sockets, the event loop's, listeners.  /proc tells which are
- * open; without it, walk up to the descriptor limit.
+ * workers' sockets, the event loop's, listeners.  close_range() does it
+ * in a few calls however many the supervisor holds; without it, walk up
+ * to the descriptor limit.
  */
 static void
 close_inherited(int sock, const int *keep, size_t nkeep)
 {
-	DIR *d;
-	struct dirent *de;
-	int fd, dfd, max;
+	int kept[PROC_KEEP_MAX + 1], fd, max;
+	size_t n = 0, i;
 
-	if ((d = opendir("/proc/self/fd")) != NULL) {
-		dfd = dirfd(d);
-		while ((de = readdir(d)) != NULL) {
-			fd = atoi(de->d_name);
-			if (de->d_name[0] != '.' && fd != dfd &&
-			    !is_kept(fd, sock, keep, nkeep))
-				close(fd);
-		}
-		closedir(d);
-		return;
+	kept[n++] = sock;
+	for (i = 0; i < nkeep && i < PROC_KEEP_MAX; i++)
+		if (keep[i] > 2)
+			kept[n++] = keep[i];
+	qsort(kept, n, sizeof(kept[0]), cmp_int);
+	fd = 3;
+	for (i = 0; i < n; i++) {
+		if (kept[i] > fd && close_range((unsigned)fd,
+		    (unsigned)kept[i] - 1, 0) == -1)
+			goto fallback;
+		fd = kept[i] + 1;
 	}
+	if (close_range((unsigned)fd, ~0U, 0) == 0)
+		return;
+fallback:
 	max = (int)sysconf(_SC_OPEN_MAX);
-	for (fd = 3; fd < max; fd++)
-		if (!is_kept(fd, sock, keep, nkeep))
+	for (fd = 3; fd < max; fd++) {
+		for (i = 0; i < n && kept[i] != fd; i++)
+			;
+		if (i == n)
 			close(fd);
+	}
 }
 
 /* Put every signal back to its default and unblock them all. */

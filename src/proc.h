@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#define PROC_KEEP_MAX 8	/* descriptors a child may keep besides 0-2 */
+
 /*
  * Fork a child running entry(fd, arg) with one end of a fresh
  * SOCK_SEQPACKET socketpair; the parent gets the other end in *fd.  The

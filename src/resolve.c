@@ -105,7 +105,7 @@ wait_lookup(struct lookup *l, int64_t deadline_us)
 
 /* Look a name up; numeric-only lookups (IPv6 with a zone) are immediate. */
 static int
-lookup_name(const char *host, uint16_t port, int numeric,
+lookup_name(const char *host, uint16_t port, int family, int numeric,
     int64_t deadline_us, struct resolved *out, struct result *r)
 {
 	struct gaicb *list[1];
@@ -116,6 +116,7 @@ lookup_name(const char *host, uint16_t port, int numeric,
 	l = xcalloc(1, sizeof(*l));
 	snprintf(l->name, sizeof(l->name), "%s", host);
 	l->hints.ai_socktype = SOCK_STREAM;
+	l->hints.ai_family = family;
 	l->hints.ai_flags = numeric ? AI_NUMERICHOST : 0;
 	l->cb.ar_name = l->name;
 	l->cb.ar_request = &l->hints;
@@ -143,15 +144,16 @@ lookup_name(const char *host, uint16_t port, int numeric,
 	copy_results(l->cb.ar_result, port, out);
 	lookup_free(l);
 	if (out->n == 0) {
-		result_fail(r, REASON_DNS, "%s has no IPv4 or IPv6 address",
-		    host);
+		result_fail(r, REASON_DNS, "%s has no %s address", host,
+		    family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" :
+		    "IPv4 or IPv6");
 		return -1;
 	}
 	return 0;
 }
 
 int
-resolve_host(const char *host, uint16_t port, int64_t deadline_us,
+resolve_host(const char *host, uint16_t port, int family, int64_t deadline_us,
     struct resolved *out, struct result *r)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)&out->v[0].ss;
@@ -168,10 +170,15 @@ resolve_host(const char *host, uint16_t port, int64_t deadline_us,
 		out->v[0].len = sizeof(*sin6);
 	} else {
 		t0 = mono_now_us();
-		rc = lookup_name(host, port, strchr(host, ':') != NULL,
+		rc = lookup_name(host, port, family, strchr(host, ':') != NULL,
 		    deadline_us, out, r);
 		r->dns_us = mono_now_us() - t0;
 		return rc;
+	}
+	if (family != 0 && out->v[0].ss.ss_family != family) {
+		result_fail(r, REASON_CONFIG, "%s is not an %s address", host,
+		    family == AF_INET ? "IPv4" : "IPv6");
+		return -1;
 	}
 	out->n = 1;
 	set_port(&out->v[0], port);

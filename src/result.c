@@ -30,6 +30,8 @@ result_init(struct result *r)
 	memset(r, 0, sizeof(*r));
 	r->dns_us = -1;
 	r->connect_us = -1;
+	r->rtt_min_us = r->rtt_avg_us = r->rtt_max_us = r->rtt_stddev_us = -1;
+	r->reply_ttl = -1;
 }
 
 void

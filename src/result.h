@@ -36,6 +36,10 @@ struct result {
 	int64_t duration_us;		/* whole probe, resolution included */
 	int64_t dns_us;			/* name resolution, -1 if not done */
 	int64_t connect_us;		/* TCP handshake, -1 if not reached */
+	/* ICMP */
+	uint32_t sent, received, duplicates;
+	int64_t rtt_min_us, rtt_avg_us, rtt_max_us, rtt_stddev_us;
+	int reply_ttl;			/* TTL / hop limit of a reply, -1 */
 };
 
 void result_init(struct result *);

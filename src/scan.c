@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "log.h"
 #include "output_json.h"
+#include "priv.h"
 #include "proc.h"
 #include "scan_report.h"
 #include "supervisor.h"
@@ -31,6 +32,8 @@
 struct scan_opts {
 	const char *targets_file;
 	const char *output;
+	const char *user;
+	double rate;
 	unsigned workers;
 	int64_t timeout_us;
 	int64_t grace_us;
@@ -64,6 +67,11 @@ cmd_scan_usage(FILE *f)
 	    "  -f, --format FMT     output format: json (default json)\n"
 	    "  -o, --output FILE    write to FILE atomically instead of "
 	    "stdout\n"
+	    "      --rate N         start at most N probes per second "
+	    "(default: no cap)\n"
+	    "      --user USER      run workers as USER when started as root "
+	    "(default pulse,\n"
+	    "                       else nobody)\n"
 	    "  -q, --quiet          report only errors on stderr\n"
 	    "  -v, --verbose        report progress and debugging detail\n"
 	    "  -h, --help           show this help\n"
@@ -100,6 +108,8 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 		{ "grace", required_argument, NULL, 'G' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "rate", required_argument, NULL, 'R' },
+		{ "user", required_argument, NULL, 'U' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -146,6 +156,17 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 			break;
 		case 'o':
 			o->output = optarg;
+			break;
+		case 'R':
+			if (parse_int_range(optarg, 1, 1000000, &v, why,
+			    sizeof(why)) == -1) {
+				log_errorx("--rate: %s", why);
+				return -1;
+			}
+			o->rate = (double)v;
+			break;
+		case 'U':
+			o->user = optarg;
 			break;
 		case 'q':
 			log_set_level(LOG_LEVEL_ERROR);
@@ -219,7 +240,10 @@ scan_on_signal(evutil_socket_t sig, short what, void *arg)
 	sup_drain(sc->sup, sc->opts.grace_us);
 }
 
-/* Run every target through the pool; 0, or -1 if no worker started. */
+/*
+ * Run every target through the pool; 0, -1 if no worker started, -2 for
+ * a bad --user.
+ */
 static int
 scan_run(struct scan *sc)
 {
@@ -241,6 +265,14 @@ scan_run(struct scan *sc)
 	cfg.limits.open_files = WORKER_OPEN_FILES;
 	cfg.on_result = scan_on_result;
 	cfg.arg = sc;
+	cfg.rate = sc->opts.rate;
+	cfg.default_count = 1;
+	for (i = 0; i < sc->targets.n; i++)
+		if (sc->targets.v[i].kind == TARGET_ICMP)
+			cfg.icmp = true;
+	if (priv_worker_identity(sc->opts.user, &cfg.drop, &cfg.uid,
+	    &cfg.gid) == -1)
+		return -2;
 	sc->opts.workers = cfg.workers;
 	ev_term = evsignal_new(sc->base, SIGTERM, scan_on_signal, sc);
 	ev_int = evsignal_new(sc->base, SIGINT, scan_on_signal, sc);
@@ -314,6 +346,7 @@ cmd_scan(int argc, char **argv)
 
 	memset(&sc, 0, sizeof(sc));
 	log_set_level(LOG_LEVEL_WARN);
+	priv_raise_nofile();
 	if (scan_parse_args(argc, argv, &sc.opts, &help) == -1) {
 		cmd_scan_usage(stderr);
 		return EXIT_USAGE;
@@ -339,10 +372,10 @@ cmd_scan(int argc, char **argv)
 	memset(&rep, 0, sizeof(rep));
 	rep.start_us = wall_now_us();
 	t0 = mono_now_us();
-	if (scan_run(&sc) == -1) {
+	if ((rc = scan_run(&sc)) < 0) {
 		atomic_file_abort(af);
 		scan_free(&sc);
-		return EXIT_INTERNAL;
+		return rc == -2 ? EXIT_USAGE : EXIT_INTERNAL;
 	}
 	rep.duration_us = mono_now_us() - t0;
 	rep.targets = sc.targets.v;

@@ -37,6 +37,25 @@ struct job {
 	uint64_t id;
 };
 
+/* A FIFO ring of jobs. */
+struct jobq {
+	struct job *v;
+	size_t head, len, cap;
+};
+
+/*
+ * Every raw ICMP socket sees every ICMP packet the host receives, so
+ * only the first slots get ICMP sockets.  Jobs and idle slots come in two
+ * classes: ICMP jobs need an ICMP slot; other jobs take any slot.
+ */
+#define SUP_ICMP_SLOTS_MAX 64
+enum { CLASS_ICMP, CLASS_PLAIN, CLASS_MAX };
+
+struct idle_stack {
+	unsigned *v;
+	unsigned n;
+};
+
 struct slot {
 	struct sup *sup;
 	unsigned index;
@@ -52,6 +71,8 @@ struct slot {
 	int64_t sent_wall_us;		/* the same, on the wall clock */
 	enum kill_reason kill_reason;
 	char kill_detail[200];
+	struct worker_ctx ctx;		/* what its workers inherit */
+	int class;			/* CLASS_ICMP if it has ICMP sockets */
 	unsigned failures;		/* deaths since the last good answer */
 };
 
@@ -59,13 +80,13 @@ struct sup {
 	struct event_base *base;
 	struct sup_config cfg;
 	struct slot *slots;
-	unsigned *idle;			/* stack of idle slot indices */
-	unsigned nidle;
+	struct idle_stack idle[CLASS_MAX];	/* idle slots by class */
 	unsigned alive;			/* slots with a process */
-	struct job *queue;		/* ring buffer */
-	size_t qhead, qlen, qcap;
+	struct jobq queue[CLASS_MAX];	/* jobs waiting, by class */
 	struct event *ev_sigchld;
 	struct event *ev_grace;
+	struct event *ev_rate;		/* wakes dispatch when --rate allows */
+	int64_t next_start_us;		/* earliest start the rate allows */
 	bool draining;
 	size_t inflight;
 	int64_t starved_since;		/* when the last worker was lost */
@@ -77,48 +98,60 @@ static void slot_schedule_respawn(struct slot *);
 
 /* Make room for one more job in the ring buffer. */
 static void
-queue_reserve(struct sup *sup)
+jobq_reserve(struct jobq *q)
 {
 	size_t i, ncap;
-	struct job *nq;
+	struct job *nv;
 
-	if (sup->qlen < sup->qcap)
+	if (q->len < q->cap)
 		return;
-	ncap = sup->qcap ? sup->qcap * 2 : 64;
-	nq = xreallocarray(NULL, ncap, sizeof(*nq));
-	for (i = 0; i < sup->qlen; i++)
-		nq[i] = sup->queue[(sup->qhead + i) % sup->qcap];
-	free(sup->queue);
-	sup->queue = nq;
-	sup->qcap = ncap;
-	sup->qhead = 0;
+	ncap = q->cap ? q->cap * 2 : 64;
+	nv = xreallocarray(NULL, ncap, sizeof(*nv));
+	for (i = 0; i < q->len; i++)
+		nv[i] = q->v[(q->head + i) % q->cap];
+	free(q->v);
+	q->v = nv;
+	q->cap = ncap;
+	q->head = 0;
 }
 
 static void
-queue_push(struct sup *sup, struct job job)
+jobq_push(struct jobq *q, struct job job)
 {
-	queue_reserve(sup);
-	sup->queue[(sup->qhead + sup->qlen++) % sup->qcap] = job;
+	jobq_reserve(q);
+	q->v[(q->head + q->len++) % q->cap] = job;
 }
 
 static struct job
-queue_pop(struct sup *sup)
+jobq_pop(struct jobq *q)
 {
-	struct job job = sup->queue[sup->qhead];
+	struct job job = q->v[q->head];
 
-	sup->qhead = (sup->qhead + 1) % sup->qcap;
-	sup->qlen--;
+	q->head = (q->head + 1) % q->cap;
+	q->len--;
 	return job;
 }
 
 /* Put a job back at the head: its worker never received it. */
 static void
-queue_unpop(struct sup *sup, struct job job)
+jobq_unpop(struct jobq *q, struct job job)
 {
-	queue_reserve(sup);
-	sup->qhead = (sup->qhead + sup->qcap - 1) % sup->qcap;
-	sup->queue[sup->qhead] = job;
-	sup->qlen++;
+	jobq_reserve(q);
+	q->head = (q->head + q->cap - 1) % q->cap;
+	q->v[q->head] = job;
+	q->len++;
+}
+
+static int
+job_class(const struct job *job)
+{
+	return job->target->kind == TARGET_ICMP ? CLASS_ICMP : CLASS_PLAIN;
+}
+
+static void
+idle_push(struct sup *sup, const struct slot *s)
+{
+	sup->idle[s->class].v[sup->idle[s->class].n++] = s->index;
 }
 
 static void
@@ -188,7 +221,7 @@ slot_answered(struct slot *s, const struct msg_probe_result *m)
 	s->busy = false;
 	s->failures = 0;
 	sup->inflight--;
-	sup->idle[sup->nidle++] = s->index;
+	idle_push(sup, s);
 	deliver(sup, job, &m->result);
 }
 
@@ -232,7 +265,9 @@ slot_spawn(struct slot *s)
 {
 	struct sup *sup = s->sup;
 
-	s->pid = proc_spawn(worker_main, &sup->cfg.limits, &s->fd, NULL, 0);
+	int keep[2] = { s->ctx.icmp.v4.fd, s->ctx.icmp.v6.fd };
+
+	s->pid = proc_spawn(worker_main, &s->ctx, &s->fd, keep, 2);
 	if (s->pid == -1) {
 		s->pid = 0;
 		s->fd = -1;
@@ -245,7 +280,7 @@ slot_spawn(struct slot *s)
 		fatalx("event_add worker socket");
 	sup->alive++;
 	sup->starved_since = 0;
-	sup->idle[sup->nidle++] = s->index;
+	idle_push(sup, s);
 	return 0;
 }
 
@@ -253,8 +288,12 @@ slot_spawn(struct slot *s)
 static void
 fail_queue(struct sup *sup, enum reason reason, const char *msg)
 {
-	while (sup->qlen > 0)
-		deliver_failure(sup, NULL, queue_pop(sup), reason, msg);
+	int c;
+
+	for (c = 0; c < CLASS_MAX; c++)
+		while (sup->queue[c].len > 0)
+			deliver_failure(sup, NULL, jobq_pop(&sup->queue[c]),
+			    reason, msg);
 }
 
 static void
@@ -300,13 +339,14 @@ slot_schedule_respawn(struct slot *s)
 
 /* Drop a slot from the idle stack (it died while idle). */
 static void
-idle_remove(struct sup *sup, unsigned index)
+idle_remove(struct sup *sup, const struct slot *s)
 {
+	struct idle_stack *st = &sup->idle[s->class];
 	unsigned i;
 
-	for (i = 0; i < sup->nidle; i++) {
-		if (sup->idle[i] == index) {
-			sup->idle[i] = sup->idle[--sup->nidle];
+	for (i = 0; i < st->n; i++) {
+		if (st->v[i] == s->index) {
+			st->v[i] = st->v[--st->n];
 			return;
 		}
 	}
@@ -374,7 +414,7 @@ slot_reaped(struct slot *s, int status)
 			sup->stats.crashes++;
 		log_info("probe of %s failed: %s", job.target->spec, msg);
 	} else {
-		idle_remove(sup, s->index);
+		idle_remove(sup, s);
 		proc_describe_status(status, how, sizeof(how));
 		log_warnx("idle worker %u %s", s->index, how);
 	}
@@ -418,9 +458,10 @@ slot_send(struct slot *s, struct job job)
 	req.id = job.id;
 	req.timeout_us = job.target->timeout_us > 0 ? job.target->timeout_us :
 	    sup->cfg.default_timeout_us;
-	req.target.kind = job.target->kind;
-	req.target.host = job.target->host;
-	req.target.port = job.target->port;
+	req.target = *job.target;
+	req.target.spec = req.target.name = NULL;
+	if (req.target.kind == TARGET_ICMP && req.target.count == 0)
+		req.target.count = sup->cfg.default_count;
 	if ((n = msg_encode_probe_req(&req, buf, sizeof(buf))) == -1)
 		fatalx("probe request for %s does not fit", job.target->spec);
 	if (send(s->fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
@@ -436,18 +477,81 @@ slot_send(struct slot *s, struct job job)
 	return 0;
 }
 
+/*
+ * With a rate cap, starts are spaced 1/rate apart; true when the next one
+ * may go now, else the rate timer is armed for it.
+ */
+static bool
+rate_allows(struct sup *sup)
+{
+	struct timeval tv;
+	int64_t now, gap;
+
+	if (sup->cfg.rate <= 0)
+		return true;
+	now = mono_now_us();
+	gap = (int64_t)(USEC_PER_SEC / sup->cfg.rate);
+	if (sup->next_start_us <= now) {
+		/* An idle spell does not bank a burst. */
+		sup->next_start_us = (sup->next_start_us + gap > now ?
+		    sup->next_start_us : now) + gap;
+		return true;
+	}
+	if (!evtimer_pending(sup->ev_rate, NULL)) {
+		timeval_from_us(&tv, sup->next_start_us - now);
+		evtimer_add(sup->ev_rate, &tv);
+	}
+	return false;
+}
+
+static void
+sup_on_rate(evutil_socket_t fd, short what, void *arg)
+{
+	sup_dispatch(arg);
+}
+
+/*
+ * Pair a waiting job with an idle slot: ICMP jobs with ICMP slots first,
+ * then other jobs with other slots, then ICMP slots left idle take other
+ * jobs.  Returns the job's class, or -1 when no pair can be made.
+ */
+static int
+dispatch_pick(const struct sup *sup, int *slot_class)
+{
+	const struct jobq *q = sup->queue;
+	const struct idle_stack *idle = sup->idle;
+
+	if (q[CLASS_ICMP].len > 0 && idle[CLASS_ICMP].n > 0) {
+		*slot_class = CLASS_ICMP;
+		return CLASS_ICMP;
+	}
+	if (q[CLASS_PLAIN].len == 0)
+		return -1;
+	if (idle[CLASS_PLAIN].n > 0)
+		*slot_class = CLASS_PLAIN;
+	else if (idle[CLASS_ICMP].n > 0)
+		*slot_class = CLASS_ICMP;
+	else
+		return -1;
+	return CLASS_PLAIN;
+}
+
 static void
 sup_dispatch(struct sup *sup)
 {
+	struct idle_stack *st;
 	struct slot *s;
 	struct job job;
+	int jc, sc;
 
-	while (!sup->draining && sup->qlen > 0 && sup->nidle > 0) {
-		s = &sup->slots[sup->idle[--sup->nidle]];
-		job = queue_pop(sup);
+	while (!sup->draining && (jc = dispatch_pick(sup, &sc)) != -1 &&
+	    rate_allows(sup)) {
+		st = &sup->idle[sc];
+		s = &sup->slots[st->v[--st->n]];
+		job = jobq_pop(&sup->queue[jc]);
 		if (slot_send(s, job) == -1) {
 			/* A dead worker: its reaping respawns the slot. */
-			queue_unpop(sup, job);
+			jobq_unpop(&sup->queue[jc], job);
 			slot_kill(s, KILL_PROTOCOL, "worker socket failed");
 		}
 	}
@@ -464,14 +568,14 @@ sup_submit(struct sup *sup, const struct target *t, uint64_t id)
 		    "cancelled: shutting down");
 		return;
 	}
-	queue_push(sup, job);
+	jobq_push(&sup->queue[job_class(&job)], job);
 	sup_dispatch(sup);
 }
 
 size_t
 sup_queued(const struct sup *sup)
 {
-	return sup->qlen;
+	return sup->queue[CLASS_ICMP].len + sup->queue[CLASS_PLAIN].len;
 }
 
 size_t
@@ -524,20 +628,42 @@ sup_drain(struct sup *sup, int64_t grace_us)
 	evtimer_add(sup->ev_grace, &tv);
 }
 
+/* A slot's inheritance: limits, identity, and its own ICMP sockets. */
+static void
+slot_ctx_init(struct sup *sup, struct slot *s, uint16_t ident_base)
+{
+	s->ctx.limits = sup->cfg.limits;
+	s->ctx.drop = sup->cfg.drop;
+	s->ctx.uid = sup->cfg.uid;
+	s->ctx.gid = sup->cfg.gid;
+	s->ctx.icmp.v4.fd = s->ctx.icmp.v6.fd = -1;
+	s->ctx.icmp.v4.err = s->ctx.icmp.v6.err = EPERM;
+	s->class = CLASS_PLAIN;
+	if (sup->cfg.icmp && s->index < SUP_ICMP_SLOTS_MAX) {
+		icmp_socks_open(&s->ctx.icmp,
+		    (uint16_t)(ident_base + s->index));
+		s->class = CLASS_ICMP;
+	}
+}
+
 struct sup *
 sup_new(struct event_base *base, const struct sup_config *cfg)
 {
 	struct sup *sup = xcalloc(1, sizeof(*sup));
+	uint16_t ident_base = (uint16_t)(getpid() * 31);
 	struct slot *s;
 	unsigned i;
 
 	sup->base = base;
 	sup->cfg = *cfg;
 	sup->slots = xcalloc(cfg->workers, sizeof(*sup->slots));
-	sup->idle = xcalloc(cfg->workers, sizeof(*sup->idle));
+	sup->idle[CLASS_ICMP].v = xcalloc(cfg->workers, sizeof(unsigned));
+	sup->idle[CLASS_PLAIN].v = xcalloc(cfg->workers, sizeof(unsigned));
 	sup->ev_sigchld = evsignal_new(base, SIGCHLD, sup_on_sigchld, sup);
 	sup->ev_grace = evtimer_new(base, sup_on_grace, sup);
+	sup->ev_rate = evtimer_new(base, sup_on_rate, sup);
 	if (sup->ev_sigchld == NULL || sup->ev_grace == NULL ||
+	    sup->ev_rate == NULL ||
 	    evsignal_add(sup->ev_sigchld, NULL) == -1)
 		fatalx("sup_new: cannot set up events");
 	for (i = 0; i < cfg->workers; i++) {
@@ -545,6 +671,7 @@ sup_new(struct event_base *base, const struct sup_config *cfg)
 		s->sup = sup;
 		s->index = i;
 		s->fd = -1;
+		slot_ctx_init(sup, s, ident_base);
 		s->ev_deadline = evtimer_new(base, slot_on_deadline, s);
 		s->ev_respawn = evtimer_new(base, slot_on_respawn, s);
 		if (s->ev_deadline == NULL || s->ev_respawn == NULL)
@@ -620,8 +747,14 @@ sup_free(struct sup *sup)
 		event_free(sup->ev_sigchld);
 	if (sup->ev_grace != NULL)
 		event_free(sup->ev_grace);
+	if (sup->ev_rate != NULL)
+		event_free(sup->ev_rate);
+	for (i = 0; i < sup->cfg.workers; i++)
+		icmp_socks_close(&sup->slots[i].ctx.icmp);
 	free(sup->slots);
-	free(sup->idle);
-	free(sup->queue);
+	free(sup->idle[CLASS_ICMP].v);
+	free(sup->idle[CLASS_PLAIN].v);
+	free(sup->queue[CLASS_ICMP].v);
+	free(sup->queue[CLASS_PLAIN].v);
 	free(sup);
 }

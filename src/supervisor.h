@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "result.h"
 #include "target.h"
@@ -24,6 +25,12 @@ struct sup_config {
 	unsigned workers;		/* pool size, 1..4096 */
 	int64_t default_timeout_us;	/* for targets without timeout= */
 	int64_t slack_us;		/* supervisor deadline past the timeout */
+	unsigned default_count;		/* ICMP echoes without count= */
+	double rate;			/* probes started per second, 0: any */
+	bool icmp;			/* open ICMP sockets for the workers */
+	bool drop;			/* workers switch to uid/gid */
+	uid_t uid;
+	gid_t gid;
 	struct worker_limits limits;
 	sup_result_cb on_result;
 	void *arg;

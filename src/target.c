@@ -18,6 +18,8 @@ target_kind_name(enum target_kind kind)
 	switch (kind) {
 	case TARGET_TCP:
 		return "tcp";
+	case TARGET_ICMP:
+		return "icmp";
 	}
 	return "unknown";
 }
@@ -54,8 +56,31 @@ target_canonical(const struct target *t, char *buf, size_t len)
 {
 	int v6 = strchr(t->host, ':') != NULL;
 
-	snprintf(buf, len, "%s://%s%s%s:%u", target_kind_name(t->kind),
-	    v6 ? "[" : "", t->host, v6 ? "]" : "", (unsigned)t->port);
+	if (t->kind == TARGET_ICMP)
+		snprintf(buf, len, "icmp://%s%s%s", v6 ? "[" : "", t->host,
+		    v6 ? "]" : "");
+	else
+		snprintf(buf, len, "%s://%s%s%s:%u", target_kind_name(t->kind),
+		    v6 ? "[" : "", t->host, v6 ? "]" : "", (unsigned)t->port);
+}
+
+void
+target_key(const struct target *t, char *buf, size_t len)
+{
+	char d[32];
+	size_t n;
+
+	target_canonical(t, buf, len);
+	n = strlen(buf);
+	if (t->ipv != 0)
+		n += (size_t)snprintf(buf + n, n < len ? len - n : 0,
+		    " ipv=%d", t->ipv);
+	if (t->kind != TARGET_ICMP)
+		return;
+	duration_format(t->interval_us, d, sizeof(d));
+	snprintf(buf + n, n < len ? len - n : 0,
+	    " count=%u interval=%s size=%u ttl=%u", t->count, d, t->size,
+	    t->ttl);
 }
 
 /*
@@ -217,13 +242,44 @@ parse_port(const char *s, uint16_t *port, char *errbuf, size_t errlen)
 	return 0;
 }
 
-/* Split "host:port" or "[v6]:port" into t->host and t->port. */
-static int
-parse_hostport(const char *s, struct target *t, char *errbuf, size_t errlen)
+/* Check and normalise a host written without brackets or port. */
+static char *
+parse_host(const char *s, size_t n, char *errbuf, size_t errlen)
 {
-	const char *end, *colon;
 	struct in_addr a4;
-	char *host;
+	char *host = xstrndup(s, n), *p;
+
+	if (inet_pton(AF_INET, host, &a4) == 1) {
+		free(host);
+		host = xmalloc(INET_ADDRSTRLEN);
+		inet_ntop(AF_INET, &a4, host, INET_ADDRSTRLEN);
+		return host;
+	}
+	if (strchr(host, ':') != NULL) {
+		if (valid_ipv6(host, errbuf, errlen) == -1)
+			goto fail;
+		normalize_ipv6(&host);
+		return host;
+	}
+	if (valid_hostname(host, errbuf, errlen) == -1)
+		goto fail;
+	for (p = host; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return host;
+fail:
+	free(host);
+	return NULL;
+}
+
+/*
+ * Split an authority into t->host and t->port: "host:port", "[v6]:port",
+ * or, when the port may be absent, "host", "[v6]" and a bare "v6".
+ */
+static int
+parse_authority(const char *s, int port_required, struct target *t,
+    char *errbuf, size_t errlen)
+{
+	const char *end, *colon = NULL;
 
 	if (*s == '[') {
 		if ((end = strchr(s, ']')) == NULL) {
@@ -231,106 +287,241 @@ parse_hostport(const char *s, struct target *t, char *errbuf, size_t errlen)
 			    "missing ']' after IPv6 address in '%s'", s);
 			return -1;
 		}
-		host = xstrndup(s + 1, (size_t)(end - s - 1));
-		if (valid_ipv6(host, errbuf, errlen) == -1)
-			goto fail;
-		normalize_ipv6(&host);
-		if (end[1] != ':') {
+		if (end[1] == ':')
+			colon = end + 1;
+		else if (end[1] != '\0' || port_required) {
 			snprintf(errbuf, errlen, "missing ':port' after '%.*s'",
 			    (int)(end - s + 1), s);
-			goto fail;
+			return -1;
 		}
-		colon = end + 1;
+		if (strchr(s, ':') == NULL || strchr(s, ':') > end) {
+			snprintf(errbuf, errlen, "invalid IPv6 address '%.*s'",
+			    (int)(end - s + 1), s);
+			return -1;
+		}
+		t->host = parse_host(s + 1, (size_t)(end - s - 1), errbuf,
+		    errlen);
 	} else {
-		if ((colon = strrchr(s, ':')) == NULL) {
+		colon = strrchr(s, ':');
+		if (colon != NULL && memchr(s, ':', (size_t)(colon - s))) {
+			if (port_required) {
+				snprintf(errbuf, errlen, "IPv6 address must "
+				    "be in brackets, e.g. [::1]:80");
+				return -1;
+			}
+			colon = NULL;	/* a bare IPv6 address */
+		}
+		if (colon == NULL && port_required) {
 			snprintf(errbuf, errlen,
 			    "missing port in '%s' (write host:port)", s);
 			return -1;
 		}
-		if (memchr(s, ':', (size_t)(colon - s)) != NULL) {
-			snprintf(errbuf, errlen, "IPv6 address must be in "
-			    "brackets, e.g. [::1]:80");
-			return -1;
-		}
-		host = xstrndup(s, (size_t)(colon - s));
-		if (inet_pton(AF_INET, host, &a4) == 1) {
-			free(host);
-			host = xmalloc(INET_ADDRSTRLEN);
-			inet_ntop(AF_INET, &a4, host, INET_ADDRSTRLEN);
-		} else if (valid_hostname(host, errbuf, errlen) == -1)
-			goto fail;
-		for (char *p = host; *p != '\0'; p++)
-			*p = (char)tolower((unsigned char)*p);
+		t->host = parse_host(s, colon != NULL ? (size_t)(colon - s) :
+		    strlen(s), errbuf, errlen);
 	}
-	if (parse_port(colon + 1, &t->port, errbuf, errlen) == -1)
-		goto fail;
-	t->host = host;
-	return 0;
-fail:
-	free(host);
-	return -1;
+	if (t->host == NULL)
+		return -1;
+	if (colon != NULL && !port_required) {
+		snprintf(errbuf, errlen, "an icmp target takes no port");
+		return -1;
+	}
+	return colon != NULL ? parse_port(colon + 1, &t->port, errbuf,
+	    errlen) : 0;
 }
 
-/* The first token: "tcp://host:port" or plain "host:port". */
+/*
+ * The first token: "tcp://host:port", "icmp://host", or without a scheme
+ * "host:port" (TCP) or a bare host or address (ICMP).
+ */
 static int
 parse_spec(const char *spec, struct target *t, char *errbuf, size_t errlen)
 {
-	const char *sep = strstr(spec, "://");
+	const char *sep = strstr(spec, "://"), *rest = spec;
+	const char *colon = strrchr(spec, ':');
 
-	t->kind = TARGET_TCP;
 	if (sep != NULL) {
-		if ((size_t)(sep - spec) != 3 || strncasecmp(spec, "tcp", 3)) {
-			snprintf(errbuf, errlen,
-			    "unknown scheme '%.*s' (supported: tcp)",
-			    (int)(sep - spec), spec);
+		rest = sep + 3;
+		if ((size_t)(sep - spec) == 3 && !strncasecmp(spec, "tcp", 3))
+			t->kind = TARGET_TCP;
+		else if ((size_t)(sep - spec) == 4 &&
+		    !strncasecmp(spec, "icmp", 4))
+			t->kind = TARGET_ICMP;
+		else {
+			snprintf(errbuf, errlen, "unknown scheme '%.*s' "
+			    "(supported: tcp, icmp)", (int)(sep - spec), spec);
 			return -1;
 		}
-		spec = sep + 3;
-		if (strchr(spec, '/') != NULL) {
-			snprintf(errbuf, errlen,
-			    "a tcp:// target takes no path");
+		if (strchr(rest, '/') != NULL) {
+			snprintf(errbuf, errlen, "a %s:// target takes no "
+			    "path", target_kind_name(t->kind));
 			return -1;
 		}
+	} else if (colon == NULL || (spec[0] != '[' && strchr(spec, ':') !=
+	    colon) || spec[strlen(spec) - 1] == ']')
+		t->kind = TARGET_ICMP;	/* no port: a host or a bare IPv6 */
+	else
+		t->kind = TARGET_TCP;
+	if (t->kind == TARGET_ICMP) {
+		t->size = TARGET_ICMP_SIZE;
+		return parse_authority(rest, 0, t, errbuf, errlen);
 	}
-	return parse_hostport(spec, t, errbuf, errlen);
+	return parse_authority(rest, 1, t, errbuf, errlen);
 }
+
+static int
+opt_timeout(const char *value, struct target *t, char *errbuf, size_t errlen)
+{
+	char why[128];
+	int64_t us;
+
+	if (duration_parse(value, &us, why, sizeof(why)) == -1) {
+		snprintf(errbuf, errlen, "timeout=%s: %s", value, why);
+		return -1;
+	}
+	if (us < USEC_PER_MSEC || us > 3600 * USEC_PER_SEC) {
+		snprintf(errbuf, errlen, "timeout=%s: must be between 1ms and "
+		    "1h", value);
+		return -1;
+	}
+	t->timeout_us = us;
+	return 0;
+}
+
+static int
+opt_name(const char *value, struct target *t, char *errbuf, size_t errlen)
+{
+	if (*value == '\0') {
+		snprintf(errbuf, errlen, "name= is empty");
+		return -1;
+	}
+	free(t->name);
+	t->name = xstrdup(value);
+	return 0;
+}
+
+/* A whole number option within [min, max]. */
+static int
+opt_number(const char *key, const char *value, long long min, long long max,
+    long long *out, char *errbuf, size_t errlen)
+{
+	char why[128];
+
+	if (parse_int_range(value, min, max, out, why, sizeof(why)) == -1) {
+		snprintf(errbuf, errlen, "%s=%s: %s", key, value, why);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+opt_ipv(const char *value, struct target *t, char *errbuf, size_t errlen)
+{
+	if (strcmp(value, "4") != 0 && strcmp(value, "6") != 0) {
+		snprintf(errbuf, errlen, "ipv=%s: must be 4 or 6", value);
+		return -1;
+	}
+	t->ipv = value[0] - '0';
+	return 0;
+}
+
+static int
+opt_count(const char *value, struct target *t, char *errbuf, size_t errlen)
+{
+	long long v;
+
+	if (opt_number("count", value, 1, TARGET_ICMP_COUNT_MAX, &v, errbuf,
+	    errlen) == -1)
+		return -1;
+	t->count = (unsigned)v;
+	return 0;
+}
+
+static int
+opt_interval(const char *value, struct target *t, char *errbuf,
+    size_t errlen)
+{
+	char why[128];
+	int64_t us;
+
+	if (duration_parse(value, &us, why, sizeof(why)) == -1) {
+		snprintf(errbuf, errlen, "interval=%s: %s", value, why);
+		return -1;
+	}
+	if (us < USEC_PER_MSEC || us > 60 * USEC_PER_SEC) {
+		snprintf(errbuf, errlen, "interval=%s: must be between 1ms and "
+		    "1m", value);
+		return -1;
+	}
+	t->interval_us = us;
+	return 0;
+}
+
+static int
+opt_size(const char *value, struct target *t, char *errbuf, size_t errlen)
+{
+	long long v;
+
+	if (opt_number("size", value, 0, TARGET_ICMP_SIZE_MAX, &v, errbuf,
+	    errlen) == -1)
+		return -1;
+	t->size = (unsigned)v;
+	return 0;
+}
+
+static int
+opt_ttl(const char *value, struct target *t, char *errbuf, size_t errlen)
+{
+	long long v;
+
+	if (opt_number("ttl", value, 1, 255, &v, errbuf, errlen) == -1)
+		return -1;
+	t->ttl = (unsigned)v;
+	return 0;
+}
+
+#define KINDS_ALL ((1U << TARGET_TCP) | (1U << TARGET_ICMP))
+#define KIND_ICMP (1U << TARGET_ICMP)
+
+static const struct target_option {
+	const char *key;
+	unsigned kinds;		/* bit (1 << kind) for each kind it fits */
+	int (*parse)(const char *, struct target *, char *, size_t);
+} target_options[] = {
+	{ "name", KINDS_ALL, opt_name },
+	{ "timeout", KINDS_ALL, opt_timeout },
+	{ "ipv", KINDS_ALL, opt_ipv },
+	{ "count", KIND_ICMP, opt_count },
+	{ "interval", KIND_ICMP, opt_interval },
+	{ "size", KIND_ICMP, opt_size },
+	{ "ttl", KIND_ICMP, opt_ttl },
+};
 
 /* Apply one key=value option to t. */
 static int
 parse_option(char *tok, struct target *t, char *errbuf, size_t errlen)
 {
-	char *value = strchr(tok, '='), why[128];
-	int64_t us;
+	char *value = strchr(tok, '=');
+	size_t i;
 
 	if (value == NULL) {
 		snprintf(errbuf, errlen, "expected key=value, got '%s'", tok);
 		return -1;
 	}
 	*value++ = '\0';
-	if (strcmp(tok, "timeout") == 0) {
-		if (duration_parse(value, &us, why, sizeof(why)) == -1) {
-			snprintf(errbuf, errlen, "timeout=%s: %s", value, why);
+	for (i = 0; i < sizeof(target_options) / sizeof(target_options[0]);
+	    i++) {
+		if (strcmp(tok, target_options[i].key) != 0)
+			continue;
+		if ((target_options[i].kinds & (1U << t->kind)) == 0) {
+			snprintf(errbuf, errlen, "%s= does not apply to %s "
+			    "targets", tok, target_kind_name(t->kind));
 			return -1;
 		}
-		if (us < USEC_PER_MSEC || us > 3600 * USEC_PER_SEC) {
-			snprintf(errbuf, errlen,
-			    "timeout=%s: must be between 1ms and 1h", value);
-			return -1;
-		}
-		t->timeout_us = us;
-	} else if (strcmp(tok, "name") == 0) {
-		if (*value == '\0') {
-			snprintf(errbuf, errlen, "name= is empty");
-			return -1;
-		}
-		free(t->name);
-		t->name = xstrdup(value);
-	} else {
-		snprintf(errbuf, errlen, "unknown key '%s' (known: name, "
-		    "timeout)", tok);
-		return -1;
+		return target_options[i].parse(value, t, errbuf, errlen);
 	}
-	return 0;
+	snprintf(errbuf, errlen, "unknown key '%s' (known: name, timeout, "
+	    "ipv, count, interval, size, ttl)", tok);
+	return -1;
 }
 
 /* Tokenise a NUL-free, UTF-8 checked line into t. */

@@ -5,16 +5,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum target_kind { TARGET_TCP = 1 };
+enum target_kind { TARGET_TCP = 1, TARGET_ICMP = 2 };
 
 #define TARGET_HOST_MAX 253	/* longest DNS name, in octets */
 #define TARGET_LINE_MAX 4096	/* longest line the targets file accepts */
+#define TARGET_ICMP_SIZE 56	/* default payload, as ping(8) */
+#define TARGET_ICMP_SIZE_MAX 65507	/* largest IPv4 echo payload */
+#define TARGET_ICMP_COUNT_MAX 100
+#define TARGET_ICMP_INTERVAL_US 100000	/* default spacing of echoes */
 
 struct target {
 	enum target_kind kind;
 	char *host;			/* name or literal, no brackets */
-	uint16_t port;
+	uint16_t port;			/* 0 for ICMP */
 	int64_t timeout_us;		/* 0: use the run's default */
+	int ipv;			/* 4 or 6 to pick a family, else 0 */
+	unsigned count;			/* ICMP echoes, 0: the run's default */
+	int64_t interval_us;		/* ICMP spacing, 0: the default */
+	unsigned size;			/* ICMP payload bytes */
+	unsigned ttl;			/* ICMP TTL / hop limit, 0: system's */
 	char *spec;			/* the target as written */
 	char *name;			/* name=, or NULL: see target_name() */
 	const char *file;		/* where it was defined, for messages */
@@ -49,8 +58,15 @@ int target_list_add(struct target_list *, const char *file, unsigned line,
  * Returns 0, or -1 when the file could not be read or had a bad line.
  */
 int target_load_file(const char *path, struct target_list *);
-/* Canonical text of what a target probes, e.g. "tcp://[::1]:80". */
+/* Canonical text of what a target probes: "tcp://[::1]:80", "icmp://h". */
 void target_canonical(const struct target *, char *buf, size_t len);
+/*
+ * What makes two targets the same probe: the canonical form and every
+ * option that changes what is sent ("icmp://h count=3"); not the name,
+ * nor the timeout, which changes only how long we wait.
+ */
+void target_key(const struct target *, char *buf, size_t len);
+#define TARGET_KEY_MAX 512
 const char *target_kind_name(enum target_kind);
 /* The name= given, or the target as written. */
 const char *target_name(const struct target *);

@@ -29,7 +29,7 @@ hash_str(const char *s)
 static void
 list_rehash(struct target_list *list)
 {
-	char canon[TARGET_HOST_MAX + 32];
+	char canon[TARGET_KEY_MAX];
 	size_t i, j, nslots;
 
 	if (list->nslots >= 2 * (list->n + 1))
@@ -39,7 +39,7 @@ list_rehash(struct target_list *list)
 	list->slots = xcalloc(nslots, sizeof(*list->slots));
 	list->nslots = nslots;
 	for (i = 0; i < list->n; i++) {
-		target_canonical(&list->v[i], canon, sizeof(canon));
+		target_key(&list->v[i], canon, sizeof(canon));
 		j = hash_str(canon) & (nslots - 1);
 		while (list->slots[j] != 0)
 			j = (j + 1) & (nslots - 1);
@@ -51,16 +51,16 @@ list_rehash(struct target_list *list)
 static size_t *
 list_lookup(struct target_list *list, const struct target *t)
 {
-	char canon[TARGET_HOST_MAX + 32], other[TARGET_HOST_MAX + 32];
+	char canon[TARGET_KEY_MAX], other[TARGET_KEY_MAX];
 	size_t j, *slot;
 
-	target_canonical(t, canon, sizeof(canon));
+	target_key(t, canon, sizeof(canon));
 	j = hash_str(canon) & (list->nslots - 1);
 	for (;; j = (j + 1) & (list->nslots - 1)) {
 		slot = &list->slots[j];
 		if (*slot == 0)
 			return slot;
-		target_canonical(&list->v[*slot - 1], other, sizeof(other));
+		target_key(&list->v[*slot - 1], other, sizeof(other));
 		if (strcmp(canon, other) == 0)
 			return slot;
 	}

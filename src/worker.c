@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,9 +79,26 @@ worker_signals(void)
 	sigaction(SIGUSR2, &sa, NULL);
 }
 
+/*
+ * Give up root for good before touching the network: groups, gid, uid,
+ * then prove that root cannot be regained.
+ */
+static void
+drop_privileges(const struct worker_ctx *ctx)
+{
+	if (!ctx->drop)
+		return;
+	if (setgroups(1, &ctx->gid) == -1 ||
+	    setresgid(ctx->gid, ctx->gid, ctx->gid) == -1 ||
+	    setresuid(ctx->uid, ctx->uid, ctx->uid) == -1)
+		fatal("worker: cannot drop privileges");
+	if (ctx->uid != 0 && setuid(0) != -1)
+		fatalx("worker: regained root after dropping it");
+}
+
 /* Run one decoded request and send its result back. */
 static int
-worker_handle(int fd, struct msg_probe_req *req)
+worker_handle(int fd, struct msg_probe_req *req, struct probe_env *env)
 {
 	struct msg_probe_result res;
 	uint8_t out[MSG_MAX];
@@ -95,7 +113,7 @@ worker_handle(int fd, struct msg_probe_req *req)
 	alarm((unsigned)(req->timeout_us / USEC_PER_SEC) + 2);
 	res.result.start_us = wall_now_us();
 	t0 = mono_now_us();
-	probe_run(&req->target, t0 + req->timeout_us, &res.result);
+	probe_run(&req->target, t0 + req->timeout_us, env, &res.result);
 	res.result.duration_us = mono_now_us() - t0;
 	alarm(0);
 	if ((n = msg_encode_probe_result(&res, out, sizeof(out))) == -1)
@@ -108,16 +126,21 @@ worker_handle(int fd, struct msg_probe_req *req)
 int
 worker_main(int fd, void *arg)
 {
+	struct worker_ctx *ctx = arg;
+	struct probe_env env = { &ctx->icmp, 0, 0 };
 	struct msg_probe_req req;
 	uint8_t buf[MSG_MAX + 1];
 	char why[128];
 	ssize_t n;
 
 	prctl(PR_SET_NAME, "pulse-worker", 0, 0, 0);
-	/* Never outlive the supervisor, even if it is SIGKILLed. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	worker_signals();
-	apply_limits(arg);
+	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	drop_privileges(ctx);
+	/* Never outlive the supervisor; set after the uid change clears it. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	apply_limits(&ctx->limits);
+	probe_env_seed(&env);
 	for (;;) {
 		n = recv(fd, buf, sizeof(buf), 0);
 		if (n == 0)
@@ -132,7 +155,7 @@ worker_main(int fd, void *arg)
 			log_errorx("worker: bad request: %s", why);
 			return 3;
 		}
-		n = worker_handle(fd, &req);
+		n = worker_handle(fd, &req, &env);
 		target_clear(&req.target);
 		if (n == -1)
 			return 1;

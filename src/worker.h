@@ -4,6 +4,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+#include "icmp_sock.h"
 
 struct worker_limits {
 	bool limit_memory;	/* off under sanitizers, which map terabytes */
@@ -11,7 +14,16 @@ struct worker_limits {
 	unsigned open_files;	/* RLIMIT_NOFILE */
 };
 
-/* Worker entry for proc_spawn(); arg is a struct worker_limits. */
+/* Everything a worker starts with; the supervisor keeps one per slot. */
+struct worker_ctx {
+	struct worker_limits limits;
+	struct icmp_socks icmp;	/* inherited sockets, fd -1 if none */
+	bool drop;		/* switch to uid/gid before any probe */
+	uid_t uid;
+	gid_t gid;
+};
+
+/* Worker entry for proc_spawn(); arg is a struct worker_ctx. */
 int worker_main(int fd, void *arg);
 
 #endif

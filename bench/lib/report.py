@@ -1,30 +1,93 @@
 #!/usr/bin/env python3
 """Collect benchmark runs and print the comparison table.
 
-usage: report.py record --tool T --pass time|mem --rep R --expect N
+usage: report.py record --tool T --pass time|mem|both --rep R --expect N
                         --targets FILE --measure FILE --output FILE
+                        [--scheme tcp|icmp] [--format json|fping]
                         [--timewait N] [--load L] [--fixture-cpu SECS]
+                        [--raw-sockets N]
          prints one JSON line: the measurement plus the counts the tool
          reported and whether the run is sound; a summary line on stderr.
-         A pulse document must hold exactly one result per target.
-       report.py table [--baseline TOOL] RUNS.jsonl
+         A pulse document must hold exactly one result per target; so
+         must fping's -q summary (--format fping, the OUTPUT is its stderr).
+         Targets without a scheme are read as --scheme ones (default tcp).
+       report.py table [--baseline TOOL] [--note TEXT ...] RUNS.jsonl
          prints the table: wall time and CPU are medians over the "time"
-         runs, peak PSS the median over the "mem" runs of each tool.
+         runs, peak PSS the median over the "mem" runs of each tool; a
+         "both" run (timed and sampled at once) counts as either.  Each
+         --note is printed under the table.
 """
 
 import argparse
 import collections
 import json
+import math
+import re
 import statistics
 import sys
 
 
-def read_targets(path):
+def canonical(target, scheme):
+    """A target as pulse writes it: with its scheme."""
+    return target if "://" in target else f"{scheme}://{target}"
+
+
+def read_targets(path, scheme="tcp"):
     """The targets of a file, as pulse writes them canonically."""
     with open(path, encoding="utf-8") as f:
         return collections.Counter(
-            "tcp://" + line.split()[0] for line in f
+            canonical(line.split()[0], scheme) for line in f
             if line.strip() and not line.startswith("#"))
+
+
+def target_check(seen, targets):
+    """Problems with the targets reported: each exactly once."""
+    why = []
+    missing = sum((targets - seen).values())
+    extra = sum((seen - targets).values())
+    if missing:
+        why.append(f"{missing} targets without a result")
+    if extra:
+        why.append(f"{extra} duplicated or unknown results")
+    return why
+
+
+def icmp_inconsistency(r):
+    """Why an ICMP result contradicts itself, or None."""
+    sent, received = r.get("sent"), r.get("received")
+    if not isinstance(sent, int) or not isinstance(received, int):
+        return "no sent/received counts"
+    if not 0 <= received <= sent:
+        return f"received {received} of {sent} sent"
+    if r.get("success") is not (received > 0):
+        return f"success {r.get('success')} with {received} received"
+    # Nothing sent (the probe failed before sending) counts as all lost.
+    loss = r.get("loss_ratio")
+    expect = 1 - received / sent if sent else 1.0
+    if (not isinstance(loss, (int, float))
+            or not math.isclose(loss, expect, abs_tol=1e-3)):
+        return f"loss_ratio {loss} with {received} of {sent} received"
+    rtt = r.get("rtt_seconds")
+    if received == 0:
+        return None
+    if not isinstance(rtt, dict) or not all(
+            isinstance(rtt.get(k), (int, float)) for k in
+            ("min", "avg", "max")):
+        return "no rtt_seconds"
+    if not 0 <= rtt["min"] <= rtt["avg"] <= rtt["max"]:
+        return f"rtt_seconds out of order: {rtt}"
+    return None
+
+
+def icmp_check(results):
+    """Problems with the ICMP results of a document: sent, received, RTT."""
+    bad = [(r.get("target"), icmp_inconsistency(r)) for r in results
+           if r.get("kind") == "icmp"]
+    bad = [(t, why) for t, why in bad if why]
+    if not bad:
+        return []
+    return [f"{len(bad)} inconsistent ICMP results"
+            f" (first: {bad[0][0]}: {bad[0][1]})"]
 
 
 def describe_down(errors):
@@ -48,12 +111,8 @@ def document_check(doc, targets):
     if down:
         why.append(describe_down(down))
     seen = collections.Counter(str(r.get("target")) for r in results)
-    missing = sum((targets - seen).values())
-    extra = sum((seen - targets).values())
-    if missing:
-        why.append(f"{missing} targets without a result")
-    if extra:
-        why.append(f"{extra} duplicated or unknown results")
+    why += target_check(seen, targets)
+    why += icmp_check(results)
     up = sum(1 for r in results if r.get("success") is True)
     counts = doc["counts"]
     if counts.get("total") != len(results) or counts.get("up") != up:
@@ -69,6 +128,37 @@ def resets(path):
         return doc.get("reset") if isinstance(doc, dict) else None
     except (OSError, ValueError):
         return None
+
+
+FPING_SUMMARY = re.compile(
+    r"^(\S+) +: xmt/rcv/%loss = (\d+)/(\d+)/(\d+)%")
+
+
+def fping_check(path, targets, scheme):
+    """(total, up, problems) from fping -q's per-target summary lines."""
+    seen = collections.Counter()
+    up, down, other = 0, collections.Counter(), []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                m = FPING_SUMMARY.match(line)
+                if m is None:
+                    if line.strip():
+                        other.append(line.strip())
+                    continue
+                seen[canonical(m.group(1), scheme)] += 1
+                if int(m.group(3)) > 0:
+                    up += 1
+                else:
+                    down[f"{m.group(2)} sent, none received"] += 1
+    except OSError:
+        return None, None, ["no fping output"]
+    why = [describe_down(down)] if down else []
+    why += target_check(seen, targets)
+    if other:
+        why.append(f"{len(other)} other lines on stderr"
+                   f" (first: {other[0][:80]})")
+    return sum(seen.values()), up, why
 
 
 def tool_check(path, targets):
@@ -116,6 +206,8 @@ def summary_line(m):
                  f"  sampler cpu {m['sampler_cpu']:5.2f} s")
     if m["fixture_cpu"] is not None:
         line += f"  fixture cpu {m['fixture_cpu']:5.2f} s"
+    if m.get("raw_sockets") is not None:
+        line += f"  raw sockets before {m['raw_sockets']}"
     line += f"  up {m['up']}"
     if m["reset"]:
         line += f" ({m['reset']} reset)"
@@ -127,12 +219,18 @@ def summary_line(m):
 def record(args):
     with open(args.measure, encoding="utf-8") as f:
         m = json.load(f)
-    total, up, why = tool_check(args.output, read_targets(args.targets))
+    targets = read_targets(args.targets, args.scheme)
+    if args.format == "fping":
+        total, up, why = fping_check(args.output, targets, args.scheme)
+    else:
+        total, up, why = tool_check(args.output, targets)
     m.update({"tool": args.tool, "pass": args.pass_, "rep": args.rep,
               "expect": args.expect, "total": total, "up": up,
-              "reset": resets(args.output),
+              "reset": resets(args.output) if args.format == "json"
+              else None,
               "timewait": args.timewait,
               "fixture_cpu": args.fixture_cpu, "load": args.load,
+              "raw_sockets": args.raw_sockets,
               "problems": why + problems(m, total, up, args.expect)})
     print(json.dumps(m))
     print(summary_line(m), file=sys.stderr)
@@ -149,8 +247,8 @@ def fmt(value, spec):
 
 
 def tool_row(name, runs, base_wall):
-    timed = [r for r in runs if r["pass"] == "time"]
-    sampled = [r for r in runs if r["pass"] == "mem"]
+    timed = [r for r in runs if r["pass"] in ("time", "both")]
+    sampled = [r for r in runs if r["pass"] in ("mem", "both")]
     wall = median_of(timed, lambda r: r["wall"])
     cpu = median_of(timed, lambda r: r["user"] + r["sys"])
     pss = median_of(sampled, lambda r: r["peak_pss_kib"] / 1024)
@@ -177,7 +275,8 @@ def table(args):
         print("no runs", file=sys.stderr)
         return 1
     base = args.baseline if args.baseline in tools else next(iter(tools))
-    base_wall = median_of([r for r in tools[base] if r["pass"] == "time"],
+    base_wall = median_of([r for r in tools[base]
+                           if r["pass"] in ("time", "both")],
                           lambda r: r["wall"])
 
     head = ("tool", "wall s", "probes/s", "CPU s", "peak PSS MiB",
@@ -189,6 +288,8 @@ def table(args):
                         for j, (c, w) in enumerate(zip(row, widths))))
         if i == 0:
             print("  ".join("-" * w for w in widths))
+    for note in args.note:
+        print(note)
 
     flagged = [r for runs in tools.values() for r in runs if r["problems"]]
     if flagged:
@@ -204,18 +305,22 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     rec = sub.add_parser("record")
     rec.add_argument("--tool", required=True)
-    rec.add_argument("--pass", dest="pass_", choices=("time", "mem"),
-                     required=True)
+    rec.add_argument("--pass", dest="pass_",
+                     choices=("time", "mem", "both"), required=True)
     rec.add_argument("--rep", type=int, required=True)
     rec.add_argument("--expect", type=int, required=True)
     rec.add_argument("--targets", required=True)
     rec.add_argument("--measure", required=True)
     rec.add_argument("--output", required=True)
+    rec.add_argument("--scheme", choices=("tcp", "icmp"), default="tcp")
+    rec.add_argument("--format", choices=("json", "fping"), default="json")
     rec.add_argument("--timewait", type=int)
     rec.add_argument("--fixture-cpu", type=float)
     rec.add_argument("--load", type=float)
+    rec.add_argument("--raw-sockets", type=int)
     tab = sub.add_parser("table")
     tab.add_argument("--baseline", default="pulse")
+    tab.add_argument("--note", action="append", default=[])
     tab.add_argument("runs")
     args = ap.parse_args()
     return record(args) if args.cmd == "record" else table(args)

@@ -386,7 +386,7 @@ E2E_SCHEMA='
 	def check(what; f): [what, (try f catch false)];
 	def optnum: type == "number" or . == null;
 	def reasons: ["timeout", "refused", "unreachable", "dns", "crash",
-	    "deadline", "cancelled", "permission", "internal"];
+	    "deadline", "cancelled", "permission", "config", "internal"];
 	check("document is an object"; type == "object"),
 	check("version is a string"; .version | type == "string" and
 	    length > 0),
@@ -409,18 +409,30 @@ E2E_SCHEMA='
 	    ([.results[] | select(.success)] | length)),
 	check("counts.cancelled == cancelled results"; .counts.cancelled ==
 	    ([.results[] | select(.reason == "cancelled")] | length)),
-	check("no target appears twice"; [.results[].target] |
-	    length == (unique | length)),
+	check("no target and name appear twice"; [.results[] |
+	    [.target, .name]] | length == (unique | length)),
 	check("every result has well-typed fields"; .results | all(
 	    (.target | type) == "string" and (.name | type) == "string" and
-	    .kind == "tcp" and (.host | type) == "string" and
-	    (.port | type) == "number" and .port >= 1 and .port <= 65535 and
+	    (.kind == "tcp" or .kind == "icmp") and
+	    (.host | type) == "string" and
 	    (.success | type) == "boolean" and
 	    ((.address | type) == "string" or .address == null) and
 	    (.timeout_seconds | type) == "number" and .timeout_seconds > 0 and
 	    (.duration_seconds | type) == "number" and
-	    .duration_seconds >= 0 and
-	    (.dns_seconds | optnum) and (.connect_seconds | optnum))),
+	    .duration_seconds >= 0 and (.dns_seconds | optnum))),
+	check("tcp results have a port and connect_seconds"; [.results[] |
+	    select(.kind == "tcp")] | all((.port | type) == "number" and
+	    .port >= 1 and .port <= 65535 and (.connect_seconds | optnum))),
+	check("icmp results have echo counts and statistics"; [.results[] |
+	    select(.kind == "icmp")] | all(.port == null and
+	    (.sent | type) == "number" and (.received | type) == "number" and
+	    .received <= .sent and (.duplicates | type) == "number" and
+	    (.loss_ratio | type) == "number" and .loss_ratio >= 0 and
+	    .loss_ratio <= 1 and
+	    (if .received > 0 then (.rtt_seconds | all(.min, .avg, .max,
+	    .stddev; type == "number" and . >= 0)) and .success
+	    else .rtt_seconds == null and (.success | not) end) and
+	    ((.reply_ttl | type) == "number" or .reply_ttl == null))),
 	check("successful results have reason and error null"; [.results[] |
 	    select(.success and (.reason != null or .error != null))] |
 	    length == 0),
@@ -429,9 +441,10 @@ E2E_SCHEMA='
 	    ((.reason as $r | reasons | index([$r]) | not) or
 	     (.error | type) != "string" or (.error | length) == 0))] |
 	    length == 0),
-	check("target is tcp://host:port of host and port"; .results |
-	    all(.target == "tcp://" + (if (.host | contains(":")) then
-	    "[" + .host + "]" else .host end) + ":" + (.port | tostring)))
+	check("target is the canonical form of kind, host and port";
+	    .results | all(.target == .kind + "://" +
+	    (if (.host | contains(":")) then "[" + .host + "]" else .host end) +
+	    (if .kind == "tcp" then ":" + (.port | tostring) else "" end)))
 '
 
 # The document in FILE matches the schema of the spec: one JSON object,

@@ -37,11 +37,17 @@ bad_line port-0 '127.0.0.1:0'
 bad_line port-65536 '127.0.0.1:65536'
 bad_line port-huge '127.0.0.1:99999999999999999999'
 bad_line port-not-a-number '127.0.0.1:http'
-bad_line missing-port '127.0.0.1'
+bad_line missing-port 'tcp://127.0.0.1'
 bad_line missing-port-colon '127.0.0.1:'
 bad_line unclosed-bracket '[::1'
 bad_line unclosed-bracket-port '[::1:80'
-bad_line v6-unbracketed '::1:80'
+bad_line v6-unbracketed 'tcp://::1:80'
+bad_line icmp-with-port 'icmp://127.0.0.1:7'
+bad_line icmp-count-zero '127.0.0.1 count=0'
+bad_line icmp-size-huge '127.0.0.1 size=65508'
+bad_line icmp-ttl-zero '127.0.0.1 ttl=0'
+bad_line icmp-key-on-tcp "$A3 count=3"
+bad_line ipv-five '127.0.0.1 ipv=5'
 bad_line unknown-key "$A3 colour=red"
 bad_line key-without-value "$A3 name"
 bad_line timeout-no-unit "$A3 timeout=5"
@@ -74,7 +80,7 @@ assert_not_contains "$ERR" "$f:3:" "line 3 after the long line is fine"
 # Every bad line of a file is reported, not only the first.
 f=$E2E_TMP/many.txt
 printf '%s\n' "# many" "127.0.0.1:0" "$A1" "" "$A2 bogus=1" "# x" \
-    "127.0.0.1" "$A3" "[::1" >"$f"
+    "tcp://127.0.0.1" "$A3" "[::1" >"$f"
 run_pulse scan -t "$f"
 assert_usage_error "several bad lines"
 for n in 2 5 7 9; do

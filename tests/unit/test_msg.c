@@ -83,6 +83,11 @@ raw_req(struct raw *r, const char *host, size_t hostlen, int64_t timeout_us)
 	raw_le(r, TARGET_TCP, 1);
 	raw_str(r, host, hostlen);
 	raw_le(r, 80, 2);
+	raw_le(r, 0, 1);	/* ipv */
+	raw_le(r, 0, 2);	/* count */
+	raw_le(r, 0, 8);	/* interval */
+	raw_le(r, 0, 4);	/* size */
+	raw_le(r, 0, 1);	/* ttl */
 	raw_finish(r);
 }
 
@@ -101,6 +106,14 @@ raw_result(struct raw *r, unsigned success, unsigned reason, const char *err,
 	raw_le(r, 1500, 8);
 	raw_le(r, (uint64_t)dns_us, 8);
 	raw_le(r, 700, 8);
+	raw_le(r, 0, 4);	/* sent */
+	raw_le(r, 0, 4);	/* received */
+	raw_le(r, 0, 4);	/* duplicates */
+	raw_le(r, (uint64_t)-1, 8);	/* rtt min, avg, max, stddev */
+	raw_le(r, (uint64_t)-1, 8);
+	raw_le(r, (uint64_t)-1, 8);
+	raw_le(r, (uint64_t)-1, 8);
+	raw_le(r, 0, 2);	/* reply TTL + 1 */
 	raw_finish(r);
 }
 
@@ -504,7 +517,7 @@ test_bad_values(void **state)
 	raw_req(&r, "h", 1, USEC_PER_SEC);
 	r.b[kind_off] = 0;
 	refuse_req(&r);
-	r.b[kind_off] = TARGET_TCP + 1;
+	r.b[kind_off] = TARGET_ICMP + 1;
 	refuse_req(&r);
 	raw_req(&r, "h", 1, 0);
 	refuse_req(&r);

@@ -162,6 +162,72 @@ test_parse_blank_and_comment(void **state)
 	}
 }
 
+/* Bare hosts, bare and bracketed IPv6 and icmp:// are ICMP targets, with
+ * their options; what identifies a probe includes them. */
+static void
+test_parse_icmp(void **state)
+{
+	static const struct {
+		const char *line, *host, *canon;
+		unsigned count, size, ttl;
+		int ipv;
+		int64_t interval_us;
+	} cases[] = {
+	    {"127.0.0.1", "127.0.0.1", "icmp://127.0.0.1", 0, 56, 0, 0, 0},
+	    {"localhost", "localhost", "icmp://localhost", 0, 56, 0, 0, 0},
+	    {"::1", "::1", "icmp://[::1]", 0, 56, 0, 0, 0},
+	    {"[::1]", "::1", "icmp://[::1]", 0, 56, 0, 0, 0},
+	    {"0:0::1", "::1", "icmp://[::1]", 0, 56, 0, 0, 0},
+	    {"ICMP://Host.Example", "host.example", "icmp://host.example", 0,
+		56, 0, 0, 0},
+	    {"icmp://[::1] count=3 interval=10ms size=0 ttl=9 ipv=6", "::1",
+		"icmp://[::1]", 3, 0, 9, 6, 10000},
+	    {"127.0.0.2 size=65507 count=100", "127.0.0.2", "icmp://127.0.0.2",
+		100, 65507, 0, 0, 0},
+	};
+	char err[256], canon[TARGET_KEY_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct target t;
+
+		if (target_parse_line(cases[i].line, strlen(cases[i].line), &t,
+		    err, sizeof(err)) != 1)
+			fail_msg("\"%s\": %s", cases[i].line, err);
+		assert_int_equal(t.kind, TARGET_ICMP);
+		assert_string_equal(t.host, cases[i].host);
+		assert_int_equal(t.port, 0);
+		target_canonical(&t, canon, sizeof(canon));
+		assert_string_equal(canon, cases[i].canon);
+		assert_int_equal(t.count, cases[i].count);
+		assert_int_equal(t.size, cases[i].size);
+		assert_int_equal(t.ttl, cases[i].ttl);
+		assert_int_equal(t.ipv, cases[i].ipv);
+		assert_int_equal(t.interval_us, cases[i].interval_us);
+		target_clear(&t);
+	}
+}
+
+/* Two lines for one host are one probe only if their options agree. */
+static void
+test_key_includes_options(void **state)
+{
+	struct target_list list;
+
+	memset(&list, 0, sizeof(list));
+	assert_int_equal(target_list_add(&list, "f", 1, "127.0.0.1", 9), 1);
+	assert_int_equal(target_list_add(&list, "f", 2, "icmp://127.0.0.1",
+	    16), 0);
+	assert_int_equal(target_list_add(&list, "f", 3,
+	    "127.0.0.1 count=3", 17), 1);
+	assert_int_equal(target_list_add(&list, "f", 4,
+	    "127.0.0.1 name=x", 16), 0);
+	assert_int_equal(target_list_add(&list, "f", 5, "127.0.0.1:80", 12),
+	    1);
+	assert_int_equal(list.n, 3);
+	target_list_free(&list);
+}
+
 /* Malformed targets, ports, hosts, keys and values are refused with a
  * reason. */
 static void
@@ -175,14 +241,31 @@ test_parse_bad(void **state)
 	    "127.0.0.1:-1",
 	    "127.0.0.1:+80",
 	    "127.0.0.1:22x",
-	    "127.0.0.1",
+	    "tcp://127.0.0.1",
 	    "127.0.0.1:",
-	    "localhost",
+	    "tcp://localhost",
 	    "[::1",
 	    "[::1]80",
 	    "[::1]:",
-	    "[::1]",
-	    "::1:80",
+	    "tcp://[::1]",
+	    "tcp://::1:80",
+	    "icmp://127.0.0.1:80",
+	    "icmp://[::1]:80",
+	    "icmp://",
+	    "icmp://host/path",
+	    "127.0.0.1 count=0",
+	    "127.0.0.1 count=101",
+	    "127.0.0.1 size=65508",
+	    "127.0.0.1 size=-1",
+	    "127.0.0.1 ttl=0",
+	    "127.0.0.1 ttl=256",
+	    "127.0.0.1 interval=0s",
+	    "127.0.0.1 interval=2m",
+	    "127.0.0.1 ipv=5",
+	    "127.0.0.1:80 count=3",
+	    "127.0.0.1:80 ttl=3",
+	    "256.1.1.1",
+	    "[::1]x",
 	    "[zz::1]:80",
 	    "[]:80",
 	    "tcp://[::1",
@@ -643,6 +726,8 @@ main(void)
 	    cmocka_unit_test(test_parse_good),
 	    cmocka_unit_test(test_parse_blank_and_comment),
 	    cmocka_unit_test(test_parse_bad),
+	    cmocka_unit_test(test_parse_icmp),
+	    cmocka_unit_test(test_key_includes_options),
 	    cmocka_unit_test(test_parse_host_lengths),
 	    cmocka_unit_test(test_parse_nul_byte),
 	    cmocka_unit_test(test_parse_line_too_long),

@@ -1,0 +1,19 @@
+/* ICMP echo probe: count echoes, loss, RTT statistics, ICMP errors. */
+#ifndef PULSE_PROBE_ICMP_H
+#define PULSE_PROBE_ICMP_H
+
+#include <stdint.h>
+
+#include "probe_env.h"
+#include "result.h"
+#include "target.h"
+
+/*
+ * Send t->count echo requests t->interval_us apart and collect replies
+ * until every request is answered or deadline_us passes.  Success means
+ * at least one echo reply came back.
+ */
+void probe_icmp_run(const struct target *t, int64_t deadline_us,
+    struct probe_env *env, struct result *r);
+
+#endif
