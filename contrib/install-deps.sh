@@ -21,6 +21,9 @@ PACKAGES="
 	mandoc
 	clang-format
 	cppcheck
+	clang
+	libclang-rt-14-dev
+	util-linux
 	git
 	ca-certificates
 	iproute2

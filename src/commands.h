@@ -5,10 +5,10 @@
 #include <stdio.h>
 
 /* Exit codes, documented in pulse(8). */
-#define EXIT_UP 0		/* every target up */
-#define EXIT_DOWN 1		/* at least one target down */
-#define EXIT_USAGE 2		/* bad command line or targets file */
-#define EXIT_INTERNAL 3		/* pulse itself failed */
+#define EXIT_UP 0       /* every target up */
+#define EXIT_DOWN 1     /* at least one target down */
+#define EXIT_USAGE 2    /* bad command line or targets file */
+#define EXIT_INTERNAL 3 /* pulse itself failed */
 
 int cmd_scan(int argc, char **argv);
 void cmd_scan_usage(FILE *);

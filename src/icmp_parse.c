@@ -406,8 +406,8 @@ icmp_build_echo(int family, uint16_t ident, uint16_t seq, const uint8_t *cookie,
 const char *
 icmp_error_phrase(int family, uint8_t type, uint8_t code)
 {
-	const char *p = family == AF_INET6 ? error_phrase6(type, code) :
-	    error_phrase4(type, code);
+	const char *p = family == AF_INET6 ? error_phrase6(type, code)
+	                                   : error_phrase4(type, code);
 
 	return p != NULL ? p : "ICMP error";
 }

@@ -13,7 +13,7 @@
 #include "icmp_sock.h"
 #include "log.h"
 
-#define BPF_ACCEPT 0x40000	/* the whole packet */
+#define BPF_ACCEPT 0x40000 /* the whole packet */
 
 /*
  * Raw IPv4 sockets see the IP header first.  Pass echo replies whose
@@ -24,25 +24,25 @@ static int
 attach_filter4(int fd, uint16_t ident)
 {
 	struct sock_filter code[] = {
-		BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),		/* X = IHL */
-		BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0),		/* type */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP_ECHOREPLY, 0, 2),
-		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 4),		/* id */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ident, 10, 11),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP_DEST_UNREACH, 2, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP_TIME_EXCEEDED, 1, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP_PARAMETERPROB, 0, 8),
-		BPF_STMT(BPF_LD | BPF_B | BPF_IND, 8),		/* inner IHL */
-		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf),
-		BPF_STMT(BPF_ALU | BPF_LSH | BPF_K, 2),
-		BPF_STMT(BPF_ALU | BPF_ADD | BPF_X, 0),
-		BPF_STMT(BPF_MISC | BPF_TAX, 0),
-		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 12),		/* quoted id */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ident, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, BPF_ACCEPT),
-		BPF_STMT(BPF_RET | BPF_K, 0),
+	    BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0), /* X = IHL */
+	    BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0),  /* type */
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP_ECHOREPLY, 0, 2),
+	    BPF_STMT(BPF_LD | BPF_H | BPF_IND, 4), /* id */
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ident, 10, 11),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP_DEST_UNREACH, 2, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP_TIME_EXCEEDED, 1, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP_PARAMETERPROB, 0, 8),
+	    BPF_STMT(BPF_LD | BPF_B | BPF_IND, 8), /* inner IHL */
+	    BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf),
+	    BPF_STMT(BPF_ALU | BPF_LSH | BPF_K, 2),
+	    BPF_STMT(BPF_ALU | BPF_ADD | BPF_X, 0),
+	    BPF_STMT(BPF_MISC | BPF_TAX, 0),
+	    BPF_STMT(BPF_LD | BPF_H | BPF_IND, 12), /* quoted id */
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ident, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, BPF_ACCEPT),
+	    BPF_STMT(BPF_RET | BPF_K, 0),
 	};
-	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+	struct sock_fprog prog = {sizeof(code) / sizeof(code[0]), code};
 	struct icmp_filter types;
 
 	/* ICMP_FILTER takes the types to drop. */
@@ -59,20 +59,20 @@ static int
 attach_filter6(int fd, uint16_t ident)
 {
 	struct sock_filter code[] = {
-		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0),		/* type */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP6_ECHO_REPLY, 0, 2),
-		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 4),		/* id */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ident, 6, 7),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP6_DST_UNREACH, 3, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP6_PACKET_TOO_BIG, 2, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP6_TIME_EXCEEDED, 1, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP6_PARAM_PROB, 0, 3),
-		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 8 + 40 + 4),	/* quoted */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ident, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, BPF_ACCEPT),
-		BPF_STMT(BPF_RET | BPF_K, 0),
+	    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0), /* type */
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP6_ECHO_REPLY, 0, 2),
+	    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 4), /* id */
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ident, 6, 7),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP6_DST_UNREACH, 3, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP6_PACKET_TOO_BIG, 2, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP6_TIME_EXCEEDED, 1, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP6_PARAM_PROB, 0, 3),
+	    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 8 + 40 + 4), /* quoted */
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ident, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, BPF_ACCEPT),
+	    BPF_STMT(BPF_RET | BPF_K, 0),
 	};
-	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+	struct sock_fprog prog = {sizeof(code) / sizeof(code[0]), code};
 	struct icmp6_filter types;
 
 	ICMP6_FILTER_SETBLOCKALL(&types);
@@ -82,7 +82,7 @@ attach_filter6(int fd, uint16_t ident)
 	ICMP6_FILTER_SETPASS(ICMP6_TIME_EXCEEDED, &types);
 	ICMP6_FILTER_SETPASS(ICMP6_PARAM_PROB, &types);
 	if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &types,
-	    sizeof(types)) == -1)
+	        sizeof(types)) == -1)
 		return -1;
 	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
 	    sizeof(prog));
@@ -113,17 +113,17 @@ static int
 bind_ping_socket(int fd, int family, uint16_t *ident)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = family == AF_INET ? sizeof(struct sockaddr_in) :
-	    sizeof(struct sockaddr_in6);
+	socklen_t len = family == AF_INET ? sizeof(struct sockaddr_in)
+	                                  : sizeof(struct sockaddr_in6);
 
 	memset(&ss, 0, sizeof(ss));
 	ss.ss_family = (sa_family_t)family;
 	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
 		return -1;
-	*ident = ntohs(family == AF_INET ?
-	    ((struct sockaddr_in *)&ss)->sin_port :
-	    ((struct sockaddr_in6 *)&ss)->sin6_port);
+	*ident =
+	    ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+	                            : ((struct sockaddr_in6 *)&ss)->sin6_port);
 	return 0;
 }
 
@@ -154,8 +154,8 @@ open_one(struct icmp_sock *s, int family, uint16_t raw_ident)
 	}
 	s->raw = true;
 	s->ident = raw_ident;
-	if ((family == AF_INET ? attach_filter4(s->fd, raw_ident) :
-	    attach_filter6(s->fd, raw_ident)) == -1) {
+	if ((family == AF_INET ? attach_filter4(s->fd, raw_ident)
+	                       : attach_filter6(s->fd, raw_ident)) == -1) {
 		s->err = errno;
 		log_warn("icmp: cannot filter raw socket");
 		close(s->fd);

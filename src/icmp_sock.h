@@ -9,18 +9,18 @@
 #include <stdint.h>
 
 struct icmp_sock {
-	int fd;			/* -1: not available, see err */
-	bool raw;		/* raw socket (else an unprivileged ping one) */
-	uint16_t ident;		/* echo identifier replies must carry */
-	int err;		/* errno of the last attempt when fd is -1 */
+	int fd;         /* -1: not available, see err */
+	bool raw;       /* raw socket (else an unprivileged ping one) */
+	uint16_t ident; /* echo identifier replies must carry */
+	int err;        /* errno of the last attempt when fd is -1 */
 };
 
 struct icmp_socks {
 	struct icmp_sock v4, v6;
 };
 
-#define ICMP_PERMISSION_HINT \
-	"icmp: permission denied: run as root, grant CAP_NET_RAW, or allow " \
+#define ICMP_PERMISSION_HINT                                                   \
+	"icmp: permission denied: run as root, grant CAP_NET_RAW, or allow "   \
 	"ping sockets (sysctl net.ipv4.ping_group_range)"
 
 /*

@@ -27,8 +27,7 @@ log_set_level(enum log_level level)
 
 /* Write one line; errno_saved >= 0 appends its strerror. */
 static void
-log_vwrite(enum log_level level, int errno_saved, const char *fmt,
-    va_list ap)
+log_vwrite(enum log_level level, int errno_saved, const char *fmt, va_list ap)
 {
 	char msg[1024];
 

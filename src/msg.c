@@ -48,8 +48,8 @@ put_u64(struct wbuf *w, uint64_t v)
 static void
 put_u32(struct wbuf *w, uint32_t v)
 {
-	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-		(uint8_t)(v >> 24) };
+	uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+	    (uint8_t)(v >> 24)};
 
 	put_bytes(w, b, sizeof(b));
 }
@@ -57,7 +57,7 @@ put_u32(struct wbuf *w, uint32_t v)
 static void
 put_u16(struct wbuf *w, uint16_t v)
 {
-	uint8_t b[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+	uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
 
 	put_bytes(w, b, sizeof(b));
 }
@@ -126,7 +126,8 @@ get_u32(struct rbuf *r)
 	const uint8_t *b = get_bytes(r, 4);
 
 	return b != NULL ? (uint32_t)b[0] | (uint32_t)b[1] << 8 |
-	    (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24 : 0;
+	        (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24
+	                 : 0;
 }
 
 static uint16_t
@@ -189,7 +190,7 @@ put_header(struct wbuf *w, enum msg_type type)
 	put_u16(w, MSG_MAGIC);
 	put_u8(w, MSG_VERSION);
 	put_u8(w, (uint8_t)type);
-	put_bytes(w, "\0\0\0\0", 4);	/* payload length, set by finish */
+	put_bytes(w, "\0\0\0\0", 4); /* payload length, set by finish */
 }
 
 static ssize_t
@@ -230,8 +231,8 @@ check_header(struct rbuf *r, enum msg_type want)
 	}
 	if ((b = get_bytes(r, 4)) == NULL)
 		return -1;
-	payload = (uint32_t)b[0] | (uint32_t)b[1] << 8 |
-	    (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	payload = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+	    (uint32_t)b[3] << 24;
 	if (payload != r->len - MSG_HDR_LEN) {
 		rfail(r, "length field does not match message size");
 		return -1;
@@ -259,7 +260,7 @@ msg_type(const uint8_t *buf, size_t len)
 ssize_t
 msg_encode_probe_req(const struct msg_probe_req *m, uint8_t *buf, size_t cap)
 {
-	struct wbuf w = { buf, 0, cap, 0 };
+	struct wbuf w = {buf, 0, cap, 0};
 
 	put_header(&w, MSG_PROBE_REQ);
 	put_u64(&w, m->id);
@@ -279,7 +280,7 @@ int
 msg_decode_probe_req(const uint8_t *buf, size_t len, struct msg_probe_req *m,
     char *errbuf, size_t errlen)
 {
-	struct rbuf r = { buf, len, 0, errbuf, errlen, 0 };
+	struct rbuf r = {buf, len, 0, errbuf, errlen, 0};
 	uint8_t kind;
 
 	memset(m, 0, sizeof(*m));
@@ -297,13 +298,14 @@ msg_decode_probe_req(const uint8_t *buf, size_t len, struct msg_probe_req *m,
 	m->target.ttl = get_u8(&r);
 	if (!r.failed && kind != TARGET_TCP && kind != TARGET_ICMP)
 		rfail(&r, "unknown target kind");
-	if (!r.failed && (m->target.ipv != 0 && m->target.ipv != 4 &&
-	    m->target.ipv != 6))
+	if (!r.failed &&
+	    (m->target.ipv != 0 && m->target.ipv != 4 && m->target.ipv != 6))
 		rfail(&r, "bad address family");
-	if (!r.failed && (m->target.count > TARGET_ICMP_COUNT_MAX ||
-	    m->target.size > TARGET_ICMP_SIZE_MAX ||
-	    m->target.interval_us < 0 ||
-	    m->target.interval_us > DURATION_MAX_US))
+	if (!r.failed &&
+	    (m->target.count > TARGET_ICMP_COUNT_MAX ||
+	        m->target.size > TARGET_ICMP_SIZE_MAX ||
+	        m->target.interval_us < 0 ||
+	        m->target.interval_us > DURATION_MAX_US))
 		rfail(&r, "ICMP option out of range");
 	if (!r.failed &&
 	    (m->timeout_us <= 0 || m->timeout_us > DURATION_MAX_US))
@@ -320,7 +322,7 @@ ssize_t
 msg_encode_probe_result(const struct msg_probe_result *m, uint8_t *buf,
     size_t cap)
 {
-	struct wbuf w = { buf, 0, cap, 0 };
+	struct wbuf w = {buf, 0, cap, 0};
 	const struct result *res = &m->result;
 
 	put_header(&w, MSG_PROBE_RESULT);
@@ -359,7 +361,7 @@ int
 msg_decode_probe_result(const uint8_t *buf, size_t len,
     struct msg_probe_result *m, char *errbuf, size_t errlen)
 {
-	struct rbuf r = { buf, len, 0, errbuf, errlen, 0 };
+	struct rbuf r = {buf, len, 0, errbuf, errlen, 0};
 	struct result *res = &m->result;
 	uint8_t success, reason;
 
@@ -383,13 +385,15 @@ msg_decode_probe_result(const uint8_t *buf, size_t len,
 	res->rtt_max_us = get_duration(&r);
 	res->rtt_stddev_us = get_duration(&r);
 	res->reply_ttl = (int)get_u16(&r) - 1;
-	if (!r.failed && (res->received > res->sent ||
-	    res->sent > TARGET_ICMP_COUNT_MAX || res->reply_ttl > 255))
+	if (!r.failed &&
+	    (res->received > res->sent || res->sent > TARGET_ICMP_COUNT_MAX ||
+	        res->reply_ttl > 255))
 		rfail(&r, "ICMP counters out of range");
 	if (!r.failed && (!utf8_valid(res->error) || !utf8_valid(res->address)))
 		rfail(&r, "invalid UTF-8 in string");
-	if (!r.failed && (success > 1 || reason >= REASON_MAX ||
-	    (success == 1) != (reason == REASON_NONE)))
+	if (!r.failed &&
+	    (success > 1 || reason >= REASON_MAX ||
+	        (success == 1) != (reason == REASON_NONE)))
 		rfail(&r, "inconsistent success and reason");
 	res->success = success == 1;
 	res->reason = (enum reason)reason;

@@ -14,20 +14,20 @@
 #include "result.h"
 #include "target.h"
 
-#define MSG_MAGIC 0x504cU	/* "PL" */
+#define MSG_MAGIC 0x504cU /* "PL" */
 #define MSG_VERSION 1
 #define MSG_HDR_LEN 8
-#define MSG_MAX 16384		/* largest datagram either side sends */
+#define MSG_MAX 16384 /* largest datagram either side sends */
 
 enum msg_type {
-	MSG_PROBE_REQ = 1,	/* supervisor -> worker: run this probe */
-	MSG_PROBE_RESULT = 2,	/* worker -> supervisor: its outcome */
+	MSG_PROBE_REQ = 1,    /* supervisor -> worker: run this probe */
+	MSG_PROBE_RESULT = 2, /* worker -> supervisor: its outcome */
 };
 
 struct msg_probe_req {
-	uint64_t id;		/* echoed in the result */
-	int64_t timeout_us;	/* the probe's own deadline */
-	struct target target;	/* only the fields a probe reads */
+	uint64_t id;          /* echoed in the result */
+	int64_t timeout_us;   /* the probe's own deadline */
+	struct target target; /* only the fields a probe reads */
 };
 
 struct msg_probe_result {
@@ -38,8 +38,8 @@ struct msg_probe_result {
 /* Encode into buf; return the datagram length, or -1 if it does not fit. */
 ssize_t msg_encode_probe_req(const struct msg_probe_req *, uint8_t *buf,
     size_t cap);
-ssize_t msg_encode_probe_result(const struct msg_probe_result *,
-    uint8_t *buf, size_t cap);
+ssize_t msg_encode_probe_result(const struct msg_probe_result *, uint8_t *buf,
+    size_t cap);
 
 /*
  * Decode a datagram; return 0, or -1 with a reason in errbuf.  A decoded
@@ -47,8 +47,8 @@ ssize_t msg_encode_probe_result(const struct msg_probe_result *,
  */
 int msg_decode_probe_req(const uint8_t *, size_t, struct msg_probe_req *,
     char *errbuf, size_t errlen);
-int msg_decode_probe_result(const uint8_t *, size_t,
-    struct msg_probe_result *, char *errbuf, size_t errlen);
+int msg_decode_probe_result(const uint8_t *, size_t, struct msg_probe_result *,
+    char *errbuf, size_t errlen);
 /* Peek at the type of a datagram whose header is valid; -1 otherwise. */
 int msg_type(const uint8_t *, size_t);
 

@@ -48,11 +48,13 @@ json_icmp(json_object *o, const struct result *r)
 	json_object_object_add(o, "sent", json_object_new_int64(r->sent));
 	json_object_object_add(o, "received",
 	    json_object_new_int64(r->received));
-	snprintf(loss, sizeof(loss), "%.4f", r->sent > 0 ?
-	    (double)(r->sent - r->received) / r->sent : 1.0);
-	json_object_object_add(o, "loss_ratio", json_object_new_double_s(
-	    r->sent > 0 ? (double)(r->sent - r->received) / r->sent : 1.0,
-	    loss));
+	snprintf(loss, sizeof(loss), "%.4f",
+	    r->sent > 0 ? (double)(r->sent - r->received) / r->sent : 1.0);
+	json_object_object_add(o, "loss_ratio",
+	    json_object_new_double_s(r->sent > 0
+	            ? (double)(r->sent - r->received) / r->sent
+	            : 1.0,
+	        loss));
 	json_object_object_add(o, "duplicates",
 	    json_object_new_int64(r->duplicates));
 	if (r->received > 0) {
@@ -64,8 +66,8 @@ json_icmp(json_object *o, const struct result *r)
 		    json_seconds(r->rtt_stddev_us));
 	}
 	json_object_object_add(o, "rtt_seconds", rtt);
-	json_object_object_add(o, "reply_ttl", r->reply_ttl >= 0 ?
-	    json_object_new_int(r->reply_ttl) : NULL);
+	json_object_object_add(o, "reply_ttl",
+	    r->reply_ttl >= 0 ? json_object_new_int(r->reply_ttl) : NULL);
 }
 
 static json_object *
@@ -86,13 +88,14 @@ json_result(const struct target *t, const struct result *r,
 		json_object_object_add(o, "port", json_object_new_int(t->port));
 	json_object_object_add(o, "success",
 	    json_object_new_boolean(r->success));
-	json_object_object_add(o, "reason", r->success ? NULL :
-	    json_object_new_string(reason_name(r->reason)));
+	json_object_object_add(o, "reason",
+	    r->success ? NULL : json_object_new_string(reason_name(r->reason)));
 	json_object_object_add(o, "error",
 	    r->success ? NULL : json_string_or_null(r->error));
 	json_object_object_add(o, "address", json_string_or_null(r->address));
-	json_object_object_add(o, "timeout_seconds", json_seconds(
-	    t->timeout_us > 0 ? t->timeout_us : default_timeout_us));
+	json_object_object_add(o, "timeout_seconds",
+	    json_seconds(
+	        t->timeout_us > 0 ? t->timeout_us : default_timeout_us));
 	json_object_object_add(o, "duration_seconds",
 	    json_seconds(r->duration_us));
 	json_object_object_add(o, "dns_seconds",
@@ -141,12 +144,14 @@ output_json_write(FILE *f, const struct scan_report *rep)
 	json_object_object_add(doc, "counts", json_counts(rep));
 	results = json_object_new_array_ext((int)rep->n);
 	for (i = 0; i < rep->n; i++)
-		json_object_array_add(results, json_result(&rep->targets[i],
-		    &rep->results[i], rep->default_timeout_us));
+		json_object_array_add(results,
+		    json_result(&rep->targets[i], &rep->results[i],
+		        rep->default_timeout_us));
 	json_object_object_add(doc, "results", results);
 	rc = fputs(json_object_to_json_string_ext(doc,
-	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-	    JSON_C_TO_STRING_NOSLASHESCAPE), f);
+	               JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+	                   JSON_C_TO_STRING_NOSLASHESCAPE),
+	    f);
 	if (rc != EOF)
 		rc = fputc('\n', f);
 	json_object_put(doc);

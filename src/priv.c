@@ -27,8 +27,8 @@ priv_worker_identity(const char *user, bool *drop, uid_t *uid, gid_t *gid)
 		}
 	} else if ((pw = getpwnam(PRIV_DEFAULT_USER)) == NULL) {
 		log_warnx("no user '%s': workers run as '%s' (give --user, "
-		    "or create '%s')", PRIV_DEFAULT_USER, PRIV_FALLBACK_USER,
-		    PRIV_DEFAULT_USER);
+		          "or create '%s')",
+		    PRIV_DEFAULT_USER, PRIV_FALLBACK_USER, PRIV_DEFAULT_USER);
 		if ((pw = getpwnam(PRIV_FALLBACK_USER)) == NULL) {
 			log_errorx("neither '%s' nor '%s' exists: give --user",
 			    PRIV_DEFAULT_USER, PRIV_FALLBACK_USER);
@@ -37,7 +37,8 @@ priv_worker_identity(const char *user, bool *drop, uid_t *uid, gid_t *gid)
 	}
 	if (pw->pw_uid == 0) {
 		log_errorx("--user %s is root: workers would keep every "
-		    "privilege", pw->pw_name);
+		           "privilege",
+		    pw->pw_name);
 		return -1;
 	}
 	*drop = true;

@@ -10,8 +10,7 @@
  * "pulse", falling back to "nobody" with a warning); otherwise *drop is
  * false and workers keep ours.  Returns -1 when a named user is unknown.
  */
-int priv_worker_identity(const char *user, bool *drop, uid_t *uid,
-    gid_t *gid);
+int priv_worker_identity(const char *user, bool *drop, uid_t *uid, gid_t *gid);
 /* Raise the soft descriptor limit to the hard one: the pool needs many. */
 void priv_raise_nofile(void);
 

@@ -39,7 +39,7 @@ probe_env_seed(struct probe_env *env)
 uint64_t
 probe_env_random(struct probe_env *env)
 {
-	uint64_t x = env->rng;	/* xorshift64* */
+	uint64_t x = env->rng; /* xorshift64* */
 
 	x ^= x >> 12;
 	x ^= x << 25;

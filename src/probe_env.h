@@ -7,9 +7,9 @@
 #include "icmp_sock.h"
 
 struct probe_env {
-	const struct icmp_socks *icmp;	/* NULL when ICMP is not set up */
-	uint16_t echo_seq;		/* next echo sequence number */
-	uint64_t rng;			/* xorshift state for cookies */
+	const struct icmp_socks *icmp; /* NULL when ICMP is not set up */
+	uint16_t echo_seq;             /* next echo sequence number */
+	uint64_t rng;                  /* xorshift state for cookies */
 };
 
 /* Seed env->rng and env->echo_seq from the kernel's random source. */

@@ -103,7 +103,7 @@ cmsg_ttl(struct msghdr *mh)
 	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
 		if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
 		    (c->cmsg_level == IPPROTO_IPV6 &&
-		    c->cmsg_type == IPV6_HOPLIMIT)) {
+		        c->cmsg_type == IPV6_HOPLIMIT)) {
 			if (c->cmsg_len < CMSG_LEN(sizeof(int)))
 				continue;
 			memcpy(&v, CMSG_DATA(c), sizeof(v));
@@ -122,7 +122,7 @@ recv_reply(struct icmp_run *run)
 		struct cmsghdr align;
 		uint8_t buf[256];
 	} ctl;
-	struct iovec iov = { icmp_recvbuf, sizeof(icmp_recvbuf) };
+	struct iovec iov = {icmp_recvbuf, sizeof(icmp_recvbuf)};
 	struct msghdr mh;
 	struct icmp_reply rep;
 	ssize_t n;
@@ -168,9 +168,9 @@ errqueue_message(struct icmp_run *run, struct msghdr *mh, size_t n)
 	seq = (uint16_t)(icmp_recvbuf[6] << 8 | icmp_recvbuf[7]);
 	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
 		if (!((c->cmsg_level == IPPROTO_IP &&
-		    c->cmsg_type == IP_RECVERR) ||
-		    (c->cmsg_level == IPPROTO_IPV6 &&
-		    c->cmsg_type == IPV6_RECVERR)) ||
+		          c->cmsg_type == IP_RECVERR) ||
+		        (c->cmsg_level == IPPROTO_IPV6 &&
+		            c->cmsg_type == IPV6_RECVERR)) ||
 		    c->cmsg_len < CMSG_LEN(sizeof(ee)))
 			continue;
 		memcpy(&ee, CMSG_DATA(c), sizeof(ee));
@@ -178,17 +178,21 @@ errqueue_message(struct icmp_run *run, struct msghdr *mh, size_t n)
 		    ee.ee_origin != SO_EE_ORIGIN_ICMP6)
 			continue;
 		memset(&off, 0, sizeof(off));
-		memcpy(&off.ss, SO_EE_OFFENDER((struct sock_extended_err *)
-		    CMSG_DATA(c)), c->cmsg_len - CMSG_LEN(sizeof(ee)) <
-		    sizeof(off.ss) ? c->cmsg_len - CMSG_LEN(sizeof(ee)) :
-		    sizeof(off.ss));
+		memcpy(&off.ss,
+		    SO_EE_OFFENDER((struct sock_extended_err *)CMSG_DATA(c)),
+		    c->cmsg_len - CMSG_LEN(sizeof(ee)) < sizeof(off.ss)
+		        ? c->cmsg_len - CMSG_LEN(sizeof(ee))
+		        : sizeof(off.ss));
 		if (off.ss.ss_family == AF_INET || off.ss.ss_family == AF_INET6)
 			resolve_ntop(&off, from, sizeof(from));
 		else
 			snprintf(from, sizeof(from), "?");
-		snprintf(msg, sizeof(msg), "%s (from %s)", icmp_error_phrase(
-		    ee.ee_origin == SO_EE_ORIGIN_ICMP ? AF_INET : AF_INET6,
-		    ee.ee_type, ee.ee_code), from);
+		snprintf(msg, sizeof(msg), "%s (from %s)",
+		    icmp_error_phrase(ee.ee_origin == SO_EE_ORIGIN_ICMP
+		            ? AF_INET
+		            : AF_INET6,
+		        ee.ee_type, ee.ee_code),
+		    from);
 		run_error(run, seq, msg);
 	}
 }
@@ -202,7 +206,7 @@ recv_error(struct icmp_run *run)
 		uint8_t buf[512];
 	} ctl;
 	struct sockaddr_storage from;
-	struct iovec iov = { icmp_recvbuf, sizeof(icmp_recvbuf) };
+	struct iovec iov = {icmp_recvbuf, sizeof(icmp_recvbuf)};
 	struct msghdr mh;
 	ssize_t n;
 
@@ -231,7 +235,7 @@ run_done(const struct icmp_run *run)
 static void
 run_receive(struct icmp_run *run, int64_t until)
 {
-	struct pollfd pfd = { run->sock->fd, POLLIN, 0 };
+	struct pollfd pfd = {run->sock->fd, POLLIN, 0};
 	struct timespec ts;
 	int64_t left;
 
@@ -360,8 +364,8 @@ run_init(struct icmp_run *run, const struct target *t, struct probe_env *env)
 	memcpy(run->cookie, &c, sizeof(c));
 	run->expect.family = run->dst.ss.ss_family;
 	run->expect.cookie = run->cookie;
-	run->expect.cookie_len = t->size < ICMP_COOKIE_LEN ? t->size :
-	    ICMP_COOKIE_LEN;
+	run->expect.cookie_len =
+	    t->size < ICMP_COOKIE_LEN ? t->size : ICMP_COOKIE_LEN;
 	run->expect.seq_count = (uint16_t)run->count;
 	run->expect.seq_first = env->echo_seq;
 	env->echo_seq = (uint16_t)(env->echo_seq + run->count);
@@ -377,7 +381,7 @@ probe_icmp_run(const struct target *t, int64_t deadline_us,
 	int family = t->ipv == 4 ? AF_INET : t->ipv == 6 ? AF_INET6 : 0;
 
 	if (resolve_host(t->host, 0, family, start + (deadline_us - start) / 2,
-	    &addrs, r) == -1)
+	        &addrs, r) == -1)
 		return;
 	run_init(&run, t, env);
 	run.dst = addrs.v[0];
@@ -390,14 +394,15 @@ probe_icmp_run(const struct target *t, int64_t deadline_us,
 	run.expect.ident = run.sock->ident;
 	run.expect.target = (struct sockaddr *)&run.dst.ss;
 	set_ttl(run.sock, run.expect.family, t->ttl > 0 ? (int)t->ttl : -1);
-	interval = t->interval_us > 0 ? t->interval_us :
-	    TARGET_ICMP_INTERVAL_US;
+	interval =
+	    t->interval_us > 0 ? t->interval_us : TARGET_ICMP_INTERVAL_US;
 	while (run.nsent < run.count && mono_now_us() < deadline_us) {
 		if (run_send(&run) == -1)
 			break;
 		next = run.sent_at[run.nsent - 1] + interval;
-		run_receive(&run, run.nsent < run.count && next < deadline_us ?
-		    next : deadline_us);
+		run_receive(&run,
+		    run.nsent < run.count && next < deadline_us ? next
+		                                                : deadline_us);
 	}
 	run_finish(&run, r);
 }

@@ -51,7 +51,7 @@ connect_failed(struct result *r, int err)
 static int
 wait_writable(int fd, int64_t deadline_us)
 {
-	struct pollfd pfd = { fd, POLLOUT, 0 };
+	struct pollfd pfd = {fd, POLLOUT, 0};
 	struct timespec ts;
 	int64_t left;
 	int rc;
@@ -76,7 +76,7 @@ wait_writable(int fd, int64_t deadline_us)
 static void
 close_reset(int fd)
 {
-	struct linger lg = { 1, 0 };
+	struct linger lg = {1, 0};
 
 	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(fd);
@@ -143,12 +143,12 @@ probe_tcp_run(const struct target *t, int64_t deadline_us, struct result *r)
 	int family = t->ipv == 4 ? AF_INET : t->ipv == 6 ? AF_INET6 : 0;
 
 	if (resolve_host(t->host, t->port, family,
-	    start + (deadline_us - start) / 2, &addrs, r) == -1)
+	        start + (deadline_us - start) / 2, &addrs, r) == -1)
 		return;
 	for (i = 0; i < addrs.n; i++) {
 		resolve_ntop(&addrs.v[i], r->address, sizeof(r->address));
 		if ((rc = try_connect((struct sockaddr *)&addrs.v[i].ss,
-		    addrs.v[i].len, deadline_us, r)) != 0)
+		         addrs.v[i].len, deadline_us, r)) != 0)
 			break;
 	}
 	if (rc == 1) {

@@ -40,8 +40,8 @@ close_inherited(int sock, const int *keep, size_t nkeep)
 	qsort(kept, n, sizeof(kept[0]), cmp_int);
 	fd = 3;
 	for (i = 0; i < n; i++) {
-		if (kept[i] > fd && close_range((unsigned)fd,
-		    (unsigned)kept[i] - 1, 0) == -1)
+		if (kept[i] > fd &&
+		    close_range((unsigned)fd, (unsigned)kept[i] - 1, 0) == -1)
 			goto fallback;
 		fd = kept[i] + 1;
 	}
@@ -115,18 +115,30 @@ proc_signame(int sig, char *buf, size_t len)
 		int sig;
 		const char *name;
 	} names[] = {
-		{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" },
-		{ SIGQUIT, "SIGQUIT" }, { SIGILL, "SIGILL" },
-		{ SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" },
-		{ SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" },
-		{ SIGKILL, "SIGKILL" }, { SIGUSR1, "SIGUSR1" },
-		{ SIGSEGV, "SIGSEGV" }, { SIGUSR2, "SIGUSR2" },
-		{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" },
-		{ SIGTERM, "SIGTERM" }, { SIGCHLD, "SIGCHLD" },
-		{ SIGCONT, "SIGCONT" }, { SIGSTOP, "SIGSTOP" },
-		{ SIGTSTP, "SIGTSTP" }, { SIGXCPU, "SIGXCPU" },
-		{ SIGXFSZ, "SIGXFSZ" }, { SIGVTALRM, "SIGVTALRM" },
-		{ SIGPROF, "SIGPROF" }, { SIGSYS, "SIGSYS" },
+	    {SIGHUP, "SIGHUP"},
+	    {SIGINT, "SIGINT"},
+	    {SIGQUIT, "SIGQUIT"},
+	    {SIGILL, "SIGILL"},
+	    {SIGTRAP, "SIGTRAP"},
+	    {SIGABRT, "SIGABRT"},
+	    {SIGBUS, "SIGBUS"},
+	    {SIGFPE, "SIGFPE"},
+	    {SIGKILL, "SIGKILL"},
+	    {SIGUSR1, "SIGUSR1"},
+	    {SIGSEGV, "SIGSEGV"},
+	    {SIGUSR2, "SIGUSR2"},
+	    {SIGPIPE, "SIGPIPE"},
+	    {SIGALRM, "SIGALRM"},
+	    {SIGTERM, "SIGTERM"},
+	    {SIGCHLD, "SIGCHLD"},
+	    {SIGCONT, "SIGCONT"},
+	    {SIGSTOP, "SIGSTOP"},
+	    {SIGTSTP, "SIGTSTP"},
+	    {SIGXCPU, "SIGXCPU"},
+	    {SIGXFSZ, "SIGXFSZ"},
+	    {SIGVTALRM, "SIGVTALRM"},
+	    {SIGPROF, "SIGPROF"},
+	    {SIGSYS, "SIGSYS"},
 	};
 	size_t i;
 

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define PROC_KEEP_MAX 8	/* descriptors a child may keep besides 0-2 */
+#define PROC_KEEP_MAX 8 /* descriptors a child may keep besides 0-2 */
 
 /*
  * Fork a child running entry(fd, arg) with one end of a fresh

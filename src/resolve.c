@@ -89,7 +89,7 @@ copy_results(const struct addrinfo *ai, uint16_t port, struct resolved *out)
 static int
 wait_lookup(struct lookup *l, int64_t deadline_us)
 {
-	const struct gaicb *list[1] = { &l->cb };
+	const struct gaicb *list[1] = {&l->cb};
 	struct timespec ts;
 	int64_t left;
 
@@ -145,8 +145,9 @@ lookup_name(const char *host, uint16_t port, int family, int numeric,
 	lookup_free(l);
 	if (out->n == 0) {
 		result_fail(r, REASON_DNS, "%s has no %s address", host,
-		    family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" :
-		    "IPv4 or IPv6");
+		    family == AF_INET        ? "IPv4"
+		        : family == AF_INET6 ? "IPv6"
+		                             : "IPv4 or IPv6");
 		return -1;
 	}
 	return 0;

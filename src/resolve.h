@@ -7,7 +7,7 @@
 
 #include "result.h"
 
-#define RESOLVE_MAX 8	/* addresses tried per target, in resolver order */
+#define RESOLVE_MAX 8 /* addresses tried per target, in resolver order */
 
 struct resolved_addr {
 	struct sockaddr_storage ss;

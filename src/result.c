@@ -8,20 +8,20 @@
 #include "result.h"
 
 static const char *const reason_names[REASON_MAX] = {
-	[REASON_NONE] = "none",
-	[REASON_TIMEOUT] = "timeout",
-	[REASON_REFUSED] = "refused",
-	[REASON_UNREACHABLE] = "unreachable",
-	[REASON_DNS] = "dns",
-	[REASON_TLS] = "tls",
-	[REASON_STATUS] = "status",
-	[REASON_MATCH] = "match",
-	[REASON_CRASH] = "crash",
-	[REASON_DEADLINE] = "deadline",
-	[REASON_CANCELLED] = "cancelled",
-	[REASON_PERMISSION] = "permission",
-	[REASON_CONFIG] = "config",
-	[REASON_INTERNAL] = "internal",
+    [REASON_NONE] = "none",
+    [REASON_TIMEOUT] = "timeout",
+    [REASON_REFUSED] = "refused",
+    [REASON_UNREACHABLE] = "unreachable",
+    [REASON_DNS] = "dns",
+    [REASON_TLS] = "tls",
+    [REASON_STATUS] = "status",
+    [REASON_MATCH] = "match",
+    [REASON_CRASH] = "crash",
+    [REASON_DEADLINE] = "deadline",
+    [REASON_CANCELLED] = "cancelled",
+    [REASON_PERMISSION] = "permission",
+    [REASON_CONFIG] = "config",
+    [REASON_INTERNAL] = "internal",
 };
 
 void

@@ -30,16 +30,16 @@ enum reason {
 struct result {
 	bool success;
 	enum reason reason;
-	char error[RESULT_ERROR_MAX];	/* human message, "" on success */
-	char address[RESULT_ADDR_MAX];	/* address probed, "" if none */
-	int64_t start_us;		/* wall clock when the probe began */
-	int64_t duration_us;		/* whole probe, resolution included */
-	int64_t dns_us;			/* name resolution, -1 if not done */
-	int64_t connect_us;		/* TCP handshake, -1 if not reached */
+	char error[RESULT_ERROR_MAX];  /* human message, "" on success */
+	char address[RESULT_ADDR_MAX]; /* address probed, "" if none */
+	int64_t start_us;              /* wall clock when the probe began */
+	int64_t duration_us;           /* whole probe, resolution included */
+	int64_t dns_us;                /* name resolution, -1 if not done */
+	int64_t connect_us;            /* TCP handshake, -1 if not reached */
 	/* ICMP */
 	uint32_t sent, received, duplicates;
 	int64_t rtt_min_us, rtt_avg_us, rtt_max_us, rtt_stddev_us;
-	int reply_ttl;			/* TTL / hop limit of a reply, -1 */
+	int reply_ttl; /* TTL / hop limit of a reply, -1 */
 };
 
 void result_init(struct result *);

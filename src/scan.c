@@ -47,7 +47,7 @@ struct scan {
 	size_t ndone;
 	struct event_base *base;
 	struct sup *sup;
-	int signo;			/* first signal received, or 0 */
+	int signo; /* first signal received, or 0 */
 	char signame[16];
 };
 
@@ -102,18 +102,18 @@ static int
 scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 {
 	static const struct option longopts[] = {
-		{ "targets", required_argument, NULL, 't' },
-		{ "workers", required_argument, NULL, 'w' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "grace", required_argument, NULL, 'G' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "rate", required_argument, NULL, 'R' },
-		{ "user", required_argument, NULL, 'U' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"targets", required_argument, NULL, 't'},
+	    {"workers", required_argument, NULL, 'w'},
+	    {"timeout", required_argument, NULL, 'T'},
+	    {"grace", required_argument, NULL, 'G'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"rate", required_argument, NULL, 'R'},
+	    {"user", required_argument, NULL, 'U'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char why[128];
 	long long v;
@@ -123,15 +123,15 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 	o->timeout_us = SCAN_DEFAULT_TIMEOUT_US;
 	o->grace_us = SCAN_DEFAULT_GRACE_US;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "t:w:f:o:qvh", longopts,
-	    NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "t:w:f:o:qvh", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 't':
 			o->targets_file = optarg;
 			break;
 		case 'w':
 			if (parse_int_range(optarg, 1, SCAN_MAX_WORKERS, &v,
-			    why, sizeof(why)) == -1) {
+			        why, sizeof(why)) == -1) {
 				log_errorx("--workers: %s", why);
 				return -1;
 			}
@@ -139,7 +139,7 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 			break;
 		case 'T':
 			if (opt_duration("timeout", optarg, USEC_PER_MSEC,
-			    &o->timeout_us) == -1)
+			        &o->timeout_us) == -1)
 				return -1;
 			break;
 		case 'G':
@@ -150,7 +150,8 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 		case 'f':
 			if (strcmp(optarg, "json") != 0) {
 				log_errorx("--format %s: unknown format "
-				    "(supported: json)", optarg);
+				           "(supported: json)",
+				    optarg);
 				return -1;
 			}
 			break;
@@ -159,7 +160,7 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 			break;
 		case 'R':
 			if (parse_int_range(optarg, 1, 1000000, &v, why,
-			    sizeof(why)) == -1) {
+			        sizeof(why)) == -1) {
 				log_errorx("--rate: %s", why);
 				return -1;
 			}
@@ -195,13 +196,13 @@ scan_load_targets(struct scan *sc, int argc, char **argv)
 		bad = 1;
 	for (i = 0; i < argc; i++)
 		if (target_list_add(&sc->targets, NULL, (unsigned)i + 1,
-		    argv[i], strlen(argv[i])) == -1)
+		        argv[i], strlen(argv[i])) == -1)
 			bad = 1;
 	if (bad)
 		return -1;
 	if (sc->targets.n == 0) {
 		log_errorx("no targets: give --targets FILE or TARGET "
-		    "arguments");
+		           "arguments");
 		return -1;
 	}
 	return 0;
@@ -228,8 +229,7 @@ scan_on_signal(evutil_socket_t sig, short what, void *arg)
 	struct scan *sc = arg;
 
 	if (sc->signo != 0) {
-		log_warnx("%s again: cancelling probes in flight",
-		    sc->signame);
+		log_warnx("%s again: cancelling probes in flight", sc->signame);
 		sup_cancel_inflight(sc->sup);
 		return;
 	}
@@ -252,8 +252,9 @@ scan_run(struct scan *sc)
 	size_t i;
 
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.workers = sc->opts.workers < sc->targets.n ? sc->opts.workers :
-	    (unsigned)sc->targets.n;
+	cfg.workers = sc->opts.workers < sc->targets.n
+	    ? sc->opts.workers
+	    : (unsigned)sc->targets.n;
 	cfg.default_timeout_us = sc->opts.timeout_us;
 	cfg.slack_us = SCAN_SLACK_US;
 #ifdef PULSE_SANITIZERS
@@ -271,7 +272,7 @@ scan_run(struct scan *sc)
 		if (sc->targets.v[i].kind == TARGET_ICMP)
 			cfg.icmp = true;
 	if (priv_worker_identity(sc->opts.user, &cfg.drop, &cfg.uid,
-	    &cfg.gid) == -1)
+	        &cfg.gid) == -1)
 		return -2;
 	sc->opts.workers = cfg.workers;
 	ev_term = evsignal_new(sc->base, SIGTERM, scan_on_signal, sc);
@@ -303,7 +304,8 @@ scan_write(struct scan *sc, const struct scan_report *rep,
 	FILE *f = af != NULL ? atomic_file_stream(af) : stdout;
 
 	if (output_json_write(f, rep) == -1 || fflush(f) == EOF) {
-		log_error("writing %s", af != NULL ? sc->opts.output : "output");
+		log_error("writing %s",
+		    af != NULL ? sc->opts.output : "output");
 		atomic_file_abort(af);
 		return -1;
 	}
@@ -384,8 +386,8 @@ cmd_scan(int argc, char **argv)
 	rep.default_timeout_us = sc.opts.timeout_us;
 	rep.workers = sc.opts.workers;
 	rep.interrupted = sc.signo != 0 ? sc.signame : NULL;
-	rc = scan_write(&sc, &rep, af) == -1 ? EXIT_INTERNAL :
-	    scan_exit_code(&sc, &rep);
+	rc = scan_write(&sc, &rep, af) == -1 ? EXIT_INTERNAL
+	                                     : scan_exit_code(&sc, &rep);
 	scan_free(&sc);
 	return rc;
 }

@@ -10,14 +10,14 @@
 #include "target.h"
 
 struct scan_report {
-	const struct target *targets;	/* in input order */
-	const struct result *results;	/* results[i] belongs to targets[i] */
+	const struct target *targets; /* in input order */
+	const struct result *results; /* results[i] belongs to targets[i] */
 	size_t n;
-	int64_t start_us;		/* wall clock */
+	int64_t start_us; /* wall clock */
 	int64_t duration_us;
-	int64_t default_timeout_us;	/* for targets without timeout= */
+	int64_t default_timeout_us; /* for targets without timeout= */
 	unsigned workers;
-	const char *interrupted;	/* "SIGTERM" when a signal cut it short */
+	const char *interrupted; /* "SIGTERM" when a signal cut it short */
 };
 
 struct scan_counts {

@@ -59,37 +59,37 @@ struct idle_stack {
 struct slot {
 	struct sup *sup;
 	unsigned index;
-	pid_t pid;			/* 0: no process */
-	int fd;				/* -1: no socket */
+	pid_t pid; /* 0: no process */
+	int fd;    /* -1: no socket */
 	struct event *ev_read;
 	struct event *ev_deadline;
 	struct event *ev_respawn;
 	bool busy;
 	struct job job;
-	int64_t allowed_us;		/* timeout + slack of the held probe */
-	int64_t sent_us;		/* monotonic time the probe was sent */
-	int64_t sent_wall_us;		/* the same, on the wall clock */
+	int64_t allowed_us;   /* timeout + slack of the held probe */
+	int64_t sent_us;      /* monotonic time the probe was sent */
+	int64_t sent_wall_us; /* the same, on the wall clock */
 	enum kill_reason kill_reason;
 	char kill_detail[200];
-	struct worker_ctx ctx;		/* what its workers inherit */
-	int class;			/* CLASS_ICMP if it has ICMP sockets */
-	unsigned failures;		/* deaths since the last good answer */
+	struct worker_ctx ctx; /* what its workers inherit */
+	int class;             /* CLASS_ICMP if it has ICMP sockets */
+	unsigned failures;     /* deaths since the last good answer */
 };
 
 struct sup {
 	struct event_base *base;
 	struct sup_config cfg;
 	struct slot *slots;
-	struct idle_stack idle[CLASS_MAX];	/* idle slots by class */
-	unsigned alive;			/* slots with a process */
-	struct jobq queue[CLASS_MAX];	/* jobs waiting, by class */
+	struct idle_stack idle[CLASS_MAX]; /* idle slots by class */
+	unsigned alive;                    /* slots with a process */
+	struct jobq queue[CLASS_MAX];      /* jobs waiting, by class */
 	struct event *ev_sigchld;
 	struct event *ev_grace;
-	struct event *ev_rate;		/* wakes dispatch when --rate allows */
-	int64_t next_start_us;		/* earliest start the rate allows */
+	struct event *ev_rate; /* wakes dispatch when --rate allows */
+	int64_t next_start_us; /* earliest start the rate allows */
 	bool draining;
 	size_t inflight;
-	int64_t starved_since;		/* when the last worker was lost */
+	int64_t starved_since; /* when the last worker was lost */
 	struct sup_stats stats;
 };
 
@@ -245,8 +245,8 @@ slot_on_read(evutil_socket_t fd, short what, void *arg)
 	if (!s->busy)
 		snprintf(why, sizeof(why), "message while idle");
 	else if (msg_decode_probe_result(buf, (size_t)n, &m, why,
-	    sizeof(why)) == -1)
-		;	/* why says what was wrong */
+	             sizeof(why)) == -1)
+		; /* why says what was wrong */
 	else if (m.id != s->job.id)
 		snprintf(why, sizeof(why), "answer for another probe");
 	else {
@@ -265,7 +265,7 @@ slot_spawn(struct slot *s)
 {
 	struct sup *sup = s->sup;
 
-	int keep[2] = { s->ctx.icmp.v4.fd, s->ctx.icmp.v6.fd };
+	int keep[2] = {s->ctx.icmp.v4.fd, s->ctx.icmp.v6.fd};
 
 	s->pid = proc_spawn(worker_main, &s->ctx, &s->fd, keep, 2);
 	if (s->pid == -1) {
@@ -274,8 +274,8 @@ slot_spawn(struct slot *s)
 		return -1;
 	}
 	s->kill_reason = KILL_NONE;
-	s->ev_read = event_new(sup->base, s->fd, EV_READ | EV_PERSIST,
-	    slot_on_read, s);
+	s->ev_read =
+	    event_new(sup->base, s->fd, EV_READ | EV_PERSIST, slot_on_read, s);
 	if (s->ev_read == NULL || event_add(s->ev_read, NULL) == -1)
 		fatalx("event_add worker socket");
 	sup->alive++;
@@ -354,8 +354,8 @@ idle_remove(struct sup *sup, const struct slot *s)
 
 /* The failure a worker's death means for the probe it held. */
 static void
-death_reason(const struct slot *s, int status, enum reason *reason,
-    char *msg, size_t len)
+death_reason(const struct slot *s, int status, enum reason *reason, char *msg,
+    size_t len)
 {
 	char sig[32], how[64];
 
@@ -456,8 +456,9 @@ slot_send(struct slot *s, struct job job)
 
 	memset(&req, 0, sizeof(req));
 	req.id = job.id;
-	req.timeout_us = job.target->timeout_us > 0 ? job.target->timeout_us :
-	    sup->cfg.default_timeout_us;
+	req.timeout_us = job.target->timeout_us > 0
+	    ? job.target->timeout_us
+	    : sup->cfg.default_timeout_us;
 	req.target = *job.target;
 	req.target.spec = req.target.name = NULL;
 	if (req.target.kind == TARGET_ICMP && req.target.count == 0)
@@ -493,8 +494,10 @@ rate_allows(struct sup *sup)
 	gap = (int64_t)(USEC_PER_SEC / sup->cfg.rate);
 	if (sup->next_start_us <= now) {
 		/* An idle spell does not bank a burst. */
-		sup->next_start_us = (sup->next_start_us + gap > now ?
-		    sup->next_start_us : now) + gap;
+		sup->next_start_us =
+		    (sup->next_start_us + gap > now ? sup->next_start_us
+		                                    : now) +
+		    gap;
 		return true;
 	}
 	if (!evtimer_pending(sup->ev_rate, NULL)) {
@@ -560,7 +563,7 @@ sup_dispatch(struct sup *sup)
 void
 sup_submit(struct sup *sup, const struct target *t, uint64_t id)
 {
-	struct job job = { t, id };
+	struct job job = {t, id};
 
 	sup->stats.submitted++;
 	if (sup->draining) {
@@ -663,8 +666,7 @@ sup_new(struct event_base *base, const struct sup_config *cfg)
 	sup->ev_grace = evtimer_new(base, sup_on_grace, sup);
 	sup->ev_rate = evtimer_new(base, sup_on_rate, sup);
 	if (sup->ev_sigchld == NULL || sup->ev_grace == NULL ||
-	    sup->ev_rate == NULL ||
-	    evsignal_add(sup->ev_sigchld, NULL) == -1)
+	    sup->ev_rate == NULL || evsignal_add(sup->ev_sigchld, NULL) == -1)
 		fatalx("sup_new: cannot set up events");
 	for (i = 0; i < cfg->workers; i++) {
 		s = &sup->slots[i];

@@ -22,13 +22,13 @@ typedef void (*sup_result_cb)(void *arg, uint64_t id, const struct target *,
     const struct result *);
 
 struct sup_config {
-	unsigned workers;		/* pool size, 1..4096 */
-	int64_t default_timeout_us;	/* for targets without timeout= */
-	int64_t slack_us;		/* supervisor deadline past the timeout */
-	unsigned default_count;		/* ICMP echoes without count= */
-	double rate;			/* probes started per second, 0: any */
-	bool icmp;			/* open ICMP sockets for the workers */
-	bool drop;			/* workers switch to uid/gid */
+	unsigned workers;           /* pool size, 1..4096 */
+	int64_t default_timeout_us; /* for targets without timeout= */
+	int64_t slack_us;           /* supervisor deadline past the timeout */
+	unsigned default_count;     /* ICMP echoes without count= */
+	double rate;                /* probes started per second, 0: any */
+	bool icmp;                  /* open ICMP sockets for the workers */
+	bool drop;                  /* workers switch to uid/gid */
 	uid_t uid;
 	gid_t gid;
 	struct worker_limits limits;
@@ -38,8 +38,8 @@ struct sup_config {
 
 struct sup_stats {
 	uint64_t submitted, completed;
-	uint64_t crashes;		/* workers that died holding a probe */
-	uint64_t deadline_kills;	/* workers killed past their deadline */
+	uint64_t crashes;        /* workers that died holding a probe */
+	uint64_t deadline_kills; /* workers killed past their deadline */
 	uint64_t respawns;
 	uint64_t spawn_failures;
 };

@@ -73,8 +73,8 @@ target_key(const struct target *t, char *buf, size_t len)
 	target_canonical(t, buf, len);
 	n = strlen(buf);
 	if (t->ipv != 0)
-		n += (size_t)snprintf(buf + n, n < len ? len - n : 0,
-		    " ipv=%d", t->ipv);
+		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, " ipv=%d",
+		    t->ipv);
 	if (t->kind != TARGET_ICMP)
 		return;
 	duration_format(t->interval_us, d, sizeof(d));
@@ -110,7 +110,8 @@ next_token(const char **p, char **out, char *errbuf, size_t errlen)
 		quote = *s++;
 		while (*s != quote) {
 			if (*s == '\0') {
-				snprintf(errbuf, errlen, "unterminated %s quote",
+				snprintf(errbuf, errlen,
+				    "unterminated %s quote",
 				    quote == '"' ? "double" : "single");
 				free(buf);
 				return -1;
@@ -299,25 +300,27 @@ parse_authority(const char *s, int port_required, struct target *t,
 			    (int)(end - s + 1), s);
 			return -1;
 		}
-		t->host = parse_host(s + 1, (size_t)(end - s - 1), errbuf,
-		    errlen);
+		t->host =
+		    parse_host(s + 1, (size_t)(end - s - 1), errbuf, errlen);
 	} else {
 		colon = strrchr(s, ':');
 		if (colon != NULL && memchr(s, ':', (size_t)(colon - s))) {
 			if (port_required) {
-				snprintf(errbuf, errlen, "IPv6 address must "
+				snprintf(errbuf, errlen,
+				    "IPv6 address must "
 				    "be in brackets, e.g. [::1]:80");
 				return -1;
 			}
-			colon = NULL;	/* a bare IPv6 address */
+			colon = NULL; /* a bare IPv6 address */
 		}
 		if (colon == NULL && port_required) {
 			snprintf(errbuf, errlen,
 			    "missing port in '%s' (write host:port)", s);
 			return -1;
 		}
-		t->host = parse_host(s, colon != NULL ? (size_t)(colon - s) :
-		    strlen(s), errbuf, errlen);
+		t->host = parse_host(s,
+		    colon != NULL ? (size_t)(colon - s) : strlen(s), errbuf,
+		    errlen);
 	}
 	if (t->host == NULL)
 		return -1;
@@ -325,8 +328,8 @@ parse_authority(const char *s, int port_required, struct target *t,
 		snprintf(errbuf, errlen, "an icmp target takes no port");
 		return -1;
 	}
-	return colon != NULL ? parse_port(colon + 1, &t->port, errbuf,
-	    errlen) : 0;
+	return colon != NULL ? parse_port(colon + 1, &t->port, errbuf, errlen)
+	                     : 0;
 }
 
 /*
@@ -347,18 +350,23 @@ parse_spec(const char *spec, struct target *t, char *errbuf, size_t errlen)
 		    !strncasecmp(spec, "icmp", 4))
 			t->kind = TARGET_ICMP;
 		else {
-			snprintf(errbuf, errlen, "unknown scheme '%.*s' "
-			    "(supported: tcp, icmp)", (int)(sep - spec), spec);
+			snprintf(errbuf, errlen,
+			    "unknown scheme '%.*s' "
+			    "(supported: tcp, icmp)",
+			    (int)(sep - spec), spec);
 			return -1;
 		}
 		if (strchr(rest, '/') != NULL) {
-			snprintf(errbuf, errlen, "a %s:// target takes no "
-			    "path", target_kind_name(t->kind));
+			snprintf(errbuf, errlen,
+			    "a %s:// target takes no "
+			    "path",
+			    target_kind_name(t->kind));
 			return -1;
 		}
-	} else if (colon == NULL || (spec[0] != '[' && strchr(spec, ':') !=
-	    colon) || spec[strlen(spec) - 1] == ']')
-		t->kind = TARGET_ICMP;	/* no port: a host or a bare IPv6 */
+	} else if (colon == NULL ||
+	    (spec[0] != '[' && strchr(spec, ':') != colon) ||
+	    spec[strlen(spec) - 1] == ']')
+		t->kind = TARGET_ICMP; /* no port: a host or a bare IPv6 */
 	else
 		t->kind = TARGET_TCP;
 	if (t->kind == TARGET_ICMP) {
@@ -379,8 +387,10 @@ opt_timeout(const char *value, struct target *t, char *errbuf, size_t errlen)
 		return -1;
 	}
 	if (us < USEC_PER_MSEC || us > 3600 * USEC_PER_SEC) {
-		snprintf(errbuf, errlen, "timeout=%s: must be between 1ms and "
-		    "1h", value);
+		snprintf(errbuf, errlen,
+		    "timeout=%s: must be between 1ms and "
+		    "1h",
+		    value);
 		return -1;
 	}
 	t->timeout_us = us;
@@ -430,15 +440,14 @@ opt_count(const char *value, struct target *t, char *errbuf, size_t errlen)
 	long long v;
 
 	if (opt_number("count", value, 1, TARGET_ICMP_COUNT_MAX, &v, errbuf,
-	    errlen) == -1)
+	        errlen) == -1)
 		return -1;
 	t->count = (unsigned)v;
 	return 0;
 }
 
 static int
-opt_interval(const char *value, struct target *t, char *errbuf,
-    size_t errlen)
+opt_interval(const char *value, struct target *t, char *errbuf, size_t errlen)
 {
 	char why[128];
 	int64_t us;
@@ -448,8 +457,10 @@ opt_interval(const char *value, struct target *t, char *errbuf,
 		return -1;
 	}
 	if (us < USEC_PER_MSEC || us > 60 * USEC_PER_SEC) {
-		snprintf(errbuf, errlen, "interval=%s: must be between 1ms and "
-		    "1m", value);
+		snprintf(errbuf, errlen,
+		    "interval=%s: must be between 1ms and "
+		    "1m",
+		    value);
 		return -1;
 	}
 	t->interval_us = us;
@@ -462,7 +473,7 @@ opt_size(const char *value, struct target *t, char *errbuf, size_t errlen)
 	long long v;
 
 	if (opt_number("size", value, 0, TARGET_ICMP_SIZE_MAX, &v, errbuf,
-	    errlen) == -1)
+	        errlen) == -1)
 		return -1;
 	t->size = (unsigned)v;
 	return 0;
@@ -484,16 +495,16 @@ opt_ttl(const char *value, struct target *t, char *errbuf, size_t errlen)
 
 static const struct target_option {
 	const char *key;
-	unsigned kinds;		/* bit (1 << kind) for each kind it fits */
+	unsigned kinds; /* bit (1 << kind) for each kind it fits */
 	int (*parse)(const char *, struct target *, char *, size_t);
 } target_options[] = {
-	{ "name", KINDS_ALL, opt_name },
-	{ "timeout", KINDS_ALL, opt_timeout },
-	{ "ipv", KINDS_ALL, opt_ipv },
-	{ "count", KIND_ICMP, opt_count },
-	{ "interval", KIND_ICMP, opt_interval },
-	{ "size", KIND_ICMP, opt_size },
-	{ "ttl", KIND_ICMP, opt_ttl },
+    {"name", KINDS_ALL, opt_name},
+    {"timeout", KINDS_ALL, opt_timeout},
+    {"ipv", KINDS_ALL, opt_ipv},
+    {"count", KIND_ICMP, opt_count},
+    {"interval", KIND_ICMP, opt_interval},
+    {"size", KIND_ICMP, opt_size},
+    {"ttl", KIND_ICMP, opt_ttl},
 };
 
 /* Apply one key=value option to t. */
@@ -509,18 +520,22 @@ parse_option(char *tok, struct target *t, char *errbuf, size_t errlen)
 	}
 	*value++ = '\0';
 	for (i = 0; i < sizeof(target_options) / sizeof(target_options[0]);
-	    i++) {
+	     i++) {
 		if (strcmp(tok, target_options[i].key) != 0)
 			continue;
 		if ((target_options[i].kinds & (1U << t->kind)) == 0) {
-			snprintf(errbuf, errlen, "%s= does not apply to %s "
-			    "targets", tok, target_kind_name(t->kind));
+			snprintf(errbuf, errlen,
+			    "%s= does not apply to %s "
+			    "targets",
+			    tok, target_kind_name(t->kind));
 			return -1;
 		}
 		return target_options[i].parse(value, t, errbuf, errlen);
 	}
-	snprintf(errbuf, errlen, "unknown key '%s' (known: name, timeout, "
-	    "ipv, count, interval, size, ttl)", tok);
+	snprintf(errbuf, errlen,
+	    "unknown key '%s' (known: name, timeout, "
+	    "ipv, count, interval, size, ttl)",
+	    tok);
 	return -1;
 }
 
@@ -547,8 +562,8 @@ parse_tokens(const char *line, struct target *t, char *errbuf, size_t errlen)
 }
 
 int
-target_parse_line(const char *line, size_t len, struct target *t,
-    char *errbuf, size_t errlen)
+target_parse_line(const char *line, size_t len, struct target *t, char *errbuf,
+    size_t errlen)
 {
 	char *copy;
 	int rc;
@@ -557,8 +572,9 @@ target_parse_line(const char *line, size_t len, struct target *t,
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
 	if (len > TARGET_LINE_MAX) {
-		snprintf(errbuf, errlen, "line too long (%zu bytes, at most %d)",
-		    len, TARGET_LINE_MAX);
+		snprintf(errbuf, errlen,
+		    "line too long (%zu bytes, at most %d)", len,
+		    TARGET_LINE_MAX);
 		return -1;
 	}
 	if (memchr(line, '\0', len) != NULL) {

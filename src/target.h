@@ -7,35 +7,35 @@
 
 enum target_kind { TARGET_TCP = 1, TARGET_ICMP = 2 };
 
-#define TARGET_HOST_MAX 253	/* longest DNS name, in octets */
-#define TARGET_LINE_MAX 4096	/* longest line the targets file accepts */
-#define TARGET_ICMP_SIZE 56	/* default payload, as ping(8) */
-#define TARGET_ICMP_SIZE_MAX 65507	/* largest IPv4 echo payload */
+#define TARGET_HOST_MAX 253        /* longest DNS name, in octets */
+#define TARGET_LINE_MAX 4096       /* longest line the targets file accepts */
+#define TARGET_ICMP_SIZE 56        /* default payload, as ping(8) */
+#define TARGET_ICMP_SIZE_MAX 65507 /* largest IPv4 echo payload */
 #define TARGET_ICMP_COUNT_MAX 100
-#define TARGET_ICMP_INTERVAL_US 100000	/* default spacing of echoes */
+#define TARGET_ICMP_INTERVAL_US 100000 /* default spacing of echoes */
 
 struct target {
 	enum target_kind kind;
-	char *host;			/* name or literal, no brackets */
-	uint16_t port;			/* 0 for ICMP */
-	int64_t timeout_us;		/* 0: use the run's default */
-	int ipv;			/* 4 or 6 to pick a family, else 0 */
-	unsigned count;			/* ICMP echoes, 0: the run's default */
-	int64_t interval_us;		/* ICMP spacing, 0: the default */
-	unsigned size;			/* ICMP payload bytes */
-	unsigned ttl;			/* ICMP TTL / hop limit, 0: system's */
-	char *spec;			/* the target as written */
-	char *name;			/* name=, or NULL: see target_name() */
-	const char *file;		/* where it was defined, for messages */
+	char *host;          /* name or literal, no brackets */
+	uint16_t port;       /* 0 for ICMP */
+	int64_t timeout_us;  /* 0: use the run's default */
+	int ipv;             /* 4 or 6 to pick a family, else 0 */
+	unsigned count;      /* ICMP echoes, 0: the run's default */
+	int64_t interval_us; /* ICMP spacing, 0: the default */
+	unsigned size;       /* ICMP payload bytes */
+	unsigned ttl;        /* ICMP TTL / hop limit, 0: system's */
+	char *spec;          /* the target as written */
+	char *name;          /* name=, or NULL: see target_name() */
+	const char *file;    /* where it was defined, for messages */
 	unsigned line;
 };
 
 struct target_list {
 	struct target *v;
 	size_t n, cap;
-	size_t *slots;		/* hash of canonical forms: index + 1, 0 free */
+	size_t *slots; /* hash of canonical forms: index + 1, 0 free */
 	size_t nslots;
-	unsigned errors;	/* bad lines seen by target_list_add() */
+	unsigned errors; /* bad lines seen by target_list_add() */
 };
 
 /*

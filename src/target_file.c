@@ -16,7 +16,7 @@
 static uint64_t
 hash_str(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
 
 	while (*s != '\0') {
 		h ^= (unsigned char)*s++;
@@ -152,8 +152,7 @@ target_load_file(const char *path, struct target_list *list)
 	free(line);
 	if (f != stdin)
 		fclose(f);
-	if (list->errors > TARGET_ERRORS_SHOWN &&
-	    before <= TARGET_ERRORS_SHOWN)
+	if (list->errors > TARGET_ERRORS_SHOWN && before <= TARGET_ERRORS_SHOWN)
 		log_errorx("%s: %u more bad lines not shown", path,
 		    list->errors - TARGET_ERRORS_SHOWN);
 	return list->errors > before ? -1 : rc;

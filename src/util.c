@@ -130,11 +130,11 @@ duration_unit(const char **p)
 		const char *name;
 		int64_t us;
 	} units[] = {
-		{ "us", 1 },
-		{ "ms", USEC_PER_MSEC },
-		{ "s", USEC_PER_SEC },
-		{ "m", 60 * USEC_PER_SEC },
-		{ "h", 3600 * USEC_PER_SEC },
+	    {"us", 1},
+	    {"ms", USEC_PER_MSEC},
+	    {"s", USEC_PER_SEC},
+	    {"m", 60 * USEC_PER_SEC},
+	    {"h", 3600 * USEC_PER_SEC},
 	};
 	size_t i, n;
 
@@ -185,7 +185,8 @@ duration_term(const char **p, int64_t *total, char *errbuf, size_t errlen)
 		return -1;
 	}
 	if ((unit = duration_unit(&s)) == -1) {
-		snprintf(errbuf, errlen, "unknown unit (use us, ms, s, m or h)");
+		snprintf(errbuf, errlen,
+		    "unknown unit (use us, ms, s, m or h)");
 		return -1;
 	}
 	if (whole > DURATION_MAX_US / unit) {
@@ -258,8 +259,8 @@ parse_int_range(const char *s, long long min, long long max, long long *out,
 		return -1;
 	}
 	if (errno == ERANGE || v < min || v > max) {
-		snprintf(errbuf, errlen, "%s is out of range %lld..%lld", s, min,
-		    max);
+		snprintf(errbuf, errlen, "%s is out of range %lld..%lld", s,
+		    min, max);
 		return -1;
 	}
 	*out = v;

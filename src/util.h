@@ -17,8 +17,7 @@ void *xcalloc(size_t, size_t);
 void *xreallocarray(void *, size_t, size_t);
 char *xstrdup(const char *);
 char *xstrndup(const char *, size_t);
-int xasprintf(char **, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
+int xasprintf(char **, const char *, ...) __attribute__((format(printf, 2, 3)));
 
 /* Monotonic clock in microseconds, for deadlines and measured intervals. */
 int64_t mono_now_us(void);
@@ -37,8 +36,8 @@ int duration_parse(const char *, int64_t *us, char *errbuf, size_t errlen);
 void duration_format(int64_t us, char *buf, size_t len);
 
 /* Parse a decimal integer within [min, max]; -1 with a reason otherwise. */
-int parse_int_range(const char *, long long min, long long max,
-    long long *out, char *errbuf, size_t errlen);
+int parse_int_range(const char *, long long min, long long max, long long *out,
+    char *errbuf, size_t errlen);
 
 /* True when the NUL-terminated string is valid UTF-8. */
 int utf8_valid(const char *);

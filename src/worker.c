@@ -24,7 +24,7 @@
 static void
 set_limit(int resource, rlim_t soft, rlim_t hard, const char *what)
 {
-	struct rlimit rl = { soft, hard };
+	struct rlimit rl = {soft, hard};
 
 	if (setrlimit(resource, &rl) == -1)
 		log_warn("worker: setrlimit %s", what);
@@ -127,7 +127,7 @@ int
 worker_main(int fd, void *arg)
 {
 	struct worker_ctx *ctx = arg;
-	struct probe_env env = { &ctx->icmp, 0, 0 };
+	struct probe_env env = {&ctx->icmp, 0, 0};
 	struct msg_probe_req req;
 	uint8_t buf[MSG_MAX + 1];
 	char why[128];
@@ -151,7 +151,7 @@ worker_main(int fd, void *arg)
 			return 1;
 		}
 		if (msg_decode_probe_req(buf, (size_t)n, &req, why,
-		    sizeof(why)) == -1) {
+		        sizeof(why)) == -1) {
 			log_errorx("worker: bad request: %s", why);
 			return 3;
 		}

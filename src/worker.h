@@ -9,16 +9,16 @@
 #include "icmp_sock.h"
 
 struct worker_limits {
-	bool limit_memory;	/* off under sanitizers, which map terabytes */
-	uint64_t memory_bytes;	/* RLIMIT_AS */
-	unsigned open_files;	/* RLIMIT_NOFILE */
+	bool limit_memory;     /* off under sanitizers, which map terabytes */
+	uint64_t memory_bytes; /* RLIMIT_AS */
+	unsigned open_files;   /* RLIMIT_NOFILE */
 };
 
 /* Everything a worker starts with; the supervisor keeps one per slot. */
 struct worker_ctx {
 	struct worker_limits limits;
-	struct icmp_socks icmp;	/* inherited sockets, fd -1 if none */
-	bool drop;		/* switch to uid/gid before any probe */
+	struct icmp_socks icmp; /* inherited sockets, fd -1 if none */
+	bool drop;              /* switch to uid/gid before any probe */
 	uid_t uid;
 	gid_t gid;
 };

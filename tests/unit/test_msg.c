@@ -83,11 +83,11 @@ raw_req(struct raw *r, const char *host, size_t hostlen, int64_t timeout_us)
 	raw_le(r, TARGET_TCP, 1);
 	raw_str(r, host, hostlen);
 	raw_le(r, 80, 2);
-	raw_le(r, 0, 1);	/* ipv */
-	raw_le(r, 0, 2);	/* count */
-	raw_le(r, 0, 8);	/* interval */
-	raw_le(r, 0, 4);	/* size */
-	raw_le(r, 0, 1);	/* ttl */
+	raw_le(r, 0, 1); /* ipv */
+	raw_le(r, 0, 2); /* count */
+	raw_le(r, 0, 8); /* interval */
+	raw_le(r, 0, 4); /* size */
+	raw_le(r, 0, 1); /* ttl */
 	raw_finish(r);
 }
 
@@ -106,14 +106,14 @@ raw_result(struct raw *r, unsigned success, unsigned reason, const char *err,
 	raw_le(r, 1500, 8);
 	raw_le(r, (uint64_t)dns_us, 8);
 	raw_le(r, 700, 8);
-	raw_le(r, 0, 4);	/* sent */
-	raw_le(r, 0, 4);	/* received */
-	raw_le(r, 0, 4);	/* duplicates */
-	raw_le(r, (uint64_t)-1, 8);	/* rtt min, avg, max, stddev */
+	raw_le(r, 0, 4);            /* sent */
+	raw_le(r, 0, 4);            /* received */
+	raw_le(r, 0, 4);            /* duplicates */
+	raw_le(r, (uint64_t)-1, 8); /* rtt min, avg, max, stddev */
 	raw_le(r, (uint64_t)-1, 8);
 	raw_le(r, (uint64_t)-1, 8);
 	raw_le(r, (uint64_t)-1, 8);
-	raw_le(r, 0, 2);	/* reply TTL + 1 */
+	raw_le(r, 0, 2); /* reply TTL + 1 */
 	raw_finish(r);
 }
 

@@ -179,11 +179,11 @@ test_parse_icmp(void **state)
 	    {"[::1]", "::1", "icmp://[::1]", 0, 56, 0, 0, 0},
 	    {"0:0::1", "::1", "icmp://[::1]", 0, 56, 0, 0, 0},
 	    {"ICMP://Host.Example", "host.example", "icmp://host.example", 0,
-		56, 0, 0, 0},
+	        56, 0, 0, 0},
 	    {"icmp://[::1] count=3 interval=10ms size=0 ttl=9 ipv=6", "::1",
-		"icmp://[::1]", 3, 0, 9, 6, 10000},
+	        "icmp://[::1]", 3, 0, 9, 6, 10000},
 	    {"127.0.0.2 size=65507 count=100", "127.0.0.2", "icmp://127.0.0.2",
-		100, 65507, 0, 0, 0},
+	        100, 65507, 0, 0, 0},
 	};
 	char err[256], canon[TARGET_KEY_MAX];
 	size_t i;
@@ -192,7 +192,7 @@ test_parse_icmp(void **state)
 		struct target t;
 
 		if (target_parse_line(cases[i].line, strlen(cases[i].line), &t,
-		    err, sizeof(err)) != 1)
+		        err, sizeof(err)) != 1)
 			fail_msg("\"%s\": %s", cases[i].line, err);
 		assert_int_equal(t.kind, TARGET_ICMP);
 		assert_string_equal(t.host, cases[i].host);
@@ -216,14 +216,14 @@ test_key_includes_options(void **state)
 
 	memset(&list, 0, sizeof(list));
 	assert_int_equal(target_list_add(&list, "f", 1, "127.0.0.1", 9), 1);
-	assert_int_equal(target_list_add(&list, "f", 2, "icmp://127.0.0.1",
-	    16), 0);
-	assert_int_equal(target_list_add(&list, "f", 3,
-	    "127.0.0.1 count=3", 17), 1);
-	assert_int_equal(target_list_add(&list, "f", 4,
-	    "127.0.0.1 name=x", 16), 0);
-	assert_int_equal(target_list_add(&list, "f", 5, "127.0.0.1:80", 12),
+	assert_int_equal(target_list_add(&list, "f", 2, "icmp://127.0.0.1", 16),
+	    0);
+	assert_int_equal(target_list_add(&list, "f", 3, "127.0.0.1 count=3",
+	                     17),
 	    1);
+	assert_int_equal(target_list_add(&list, "f", 4, "127.0.0.1 name=x", 16),
+	    0);
+	assert_int_equal(target_list_add(&list, "f", 5, "127.0.0.1:80", 12), 1);
 	assert_int_equal(list.n, 3);
 	target_list_free(&list);
 }
