@@ -123,13 +123,29 @@ json_counts(const struct scan_report *rep)
 	return o;
 }
 
-int
-output_json_write(FILE *f, const struct scan_report *rep)
+#define JSON_FLAGS                                                             \
+	(JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |                   \
+	    JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* Write s with every line indented by four spaces. */
+static void
+put_indented(FILE *f, const char *s)
 {
-	json_object *doc = json_object_new_object(), *results;
+	const char *nl;
+
+	for (; (nl = strchr(s, '\n')) != NULL; s = nl + 1)
+		fprintf(f, "    %.*s\n", (int)(nl - s), s);
+	fprintf(f, "    %s", s);
+}
+
+/* Everything but the results, as an object whose "}" is left open. */
+static int
+put_head(FILE *f, const struct scan_report *rep)
+{
+	json_object *doc = json_object_new_object();
 	char started[40];
-	size_t i;
-	int rc;
+	const char *text;
+	size_t n;
 
 	format_rfc3339(rep->start_us, started, sizeof(started));
 	json_object_object_add(doc, "version",
@@ -142,18 +158,36 @@ output_json_write(FILE *f, const struct scan_report *rep)
 	json_object_object_add(doc, "interrupted",
 	    json_string_or_null(rep->interrupted));
 	json_object_object_add(doc, "counts", json_counts(rep));
-	results = json_object_new_array_ext((int)rep->n);
-	for (i = 0; i < rep->n; i++)
-		json_object_array_add(results,
-		    json_result(&rep->targets[i], &rep->results[i],
-		        rep->default_timeout_us));
-	json_object_object_add(doc, "results", results);
-	rc = fputs(json_object_to_json_string_ext(doc,
-	               JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-	                   JSON_C_TO_STRING_NOSLASHESCAPE),
-	    f);
-	if (rc != EOF)
-		rc = fputc('\n', f);
+	text = json_object_to_json_string_ext(doc, JSON_FLAGS);
+	n = strlen(text);
+	if (n < 2 || strcmp(text + n - 2, "\n}") != 0) {
+		json_object_put(doc);
+		return -1;
+	}
+	fprintf(f, "%.*s,\n  \"results\": [", (int)(n - 2), text);
 	json_object_put(doc);
-	return rc == EOF || ferror(f) ? -1 : 0;
+	return 0;
+}
+
+/*
+ * The document is streamed one result at a time, so memory does not grow
+ * with a JSON tree of the whole scan.
+ */
+int
+output_json_write(FILE *f, const struct scan_report *rep)
+{
+	json_object *o;
+	size_t i;
+
+	if (put_head(f, rep) == -1)
+		return -1;
+	for (i = 0; i < rep->n; i++) {
+		o = json_result(&rep->targets[i], &rep->results[i],
+		    rep->default_timeout_us);
+		fputs(i == 0 ? "\n" : ",\n", f);
+		put_indented(f, json_object_to_json_string_ext(o, JSON_FLAGS));
+		json_object_put(o);
+	}
+	fputs(rep->n > 0 ? "\n  ]\n}\n" : " ]\n}\n", f);
+	return ferror(f) ? -1 : 0;
 }
