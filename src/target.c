@@ -77,7 +77,9 @@ target_key(const struct target *t, char *buf, size_t len)
 		    t->ipv);
 	if (t->kind != TARGET_ICMP)
 		return;
-	duration_format(t->interval_us, d, sizeof(d));
+	duration_format(t->interval_us > 0 ? t->interval_us
+	                                   : TARGET_ICMP_INTERVAL_US,
+	    d, sizeof(d));
 	snprintf(buf + n, n < len ? len - n : 0,
 	    " count=%u interval=%s size=%u ttl=%u", t->count, d, t->size,
 	    t->ttl);
@@ -539,6 +541,22 @@ parse_option(char *tok, struct target *t, char *errbuf, size_t errlen)
 	return -1;
 }
 
+/* Checks that need the whole line: an address family that cannot be. */
+static int
+check_target(const struct target *t, char *errbuf, size_t errlen)
+{
+	struct in6_addr a;
+	int v4 = inet_pton(AF_INET, t->host, &a) == 1;
+	int v6 = strchr(t->host, ':') != NULL;
+
+	if ((t->ipv == 6 && v4) || (t->ipv == 4 && v6)) {
+		snprintf(errbuf, errlen, "ipv=%d: %s is an IPv%d address",
+		    t->ipv, t->host, v4 ? 4 : 6);
+		return -1;
+	}
+	return 0;
+}
+
 /* Tokenise a NUL-free, UTF-8 checked line into t. */
 static int
 parse_tokens(const char *line, struct target *t, char *errbuf, size_t errlen)
@@ -558,7 +576,9 @@ parse_tokens(const char *line, struct target *t, char *errbuf, size_t errlen)
 		if (rc == -1)
 			return -1;
 	}
-	return rc == 0 ? 1 : -1;
+	if (rc == -1 || check_target(t, errbuf, errlen) == -1)
+		return -1;
+	return 1;
 }
 
 int
