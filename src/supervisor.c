@@ -49,6 +49,14 @@ struct jobq {
  * classes: ICMP jobs need an ICMP slot; other jobs take any slot.
  */
 #define SUP_ICMP_SLOTS_MAX 64
+
+/*
+ * A worker holds up to SUP_DEPTH probes: one running, the next already in
+ * its socket, so it never waits for the supervisor between two probes.
+ * Idle slots take work first; "spare" slots (holding one) only when no
+ * idle one fits.
+ */
+#define SUP_DEPTH 2
 enum { CLASS_ICMP, CLASS_PLAIN, CLASS_MAX };
 
 struct idle_stack {
@@ -64,10 +72,13 @@ struct slot {
 	struct event *ev_read;
 	struct event *ev_deadline;
 	struct event *ev_respawn;
-	bool busy;
-	struct job job;
-	int64_t allowed_us;   /* timeout + slack of the held probe */
-	int64_t sent_us;      /* monotonic time the probe was sent */
+	struct job jobs[SUP_DEPTH]; /* jobs[0] runs, the rest wait */
+	unsigned held;
+	bool in_spare;             /* listed on its class's spare stack */
+	uint64_t stale[SUP_DEPTH]; /* cancelled while waiting in it */
+	unsigned nstale;
+	int64_t allowed_us;   /* timeout + slack of jobs[0] */
+	int64_t sent_us;      /* monotonic time jobs[0] started */
 	int64_t sent_wall_us; /* the same, on the wall clock */
 	enum kill_reason kill_reason;
 	char kill_detail[200];
@@ -80,9 +91,10 @@ struct sup {
 	struct event_base *base;
 	struct sup_config cfg;
 	struct slot *slots;
-	struct idle_stack idle[CLASS_MAX]; /* idle slots by class */
-	unsigned alive;                    /* slots with a process */
-	struct jobq queue[CLASS_MAX];      /* jobs waiting, by class */
+	struct idle_stack idle[CLASS_MAX];  /* idle slots by class */
+	struct idle_stack spare[CLASS_MAX]; /* slots with room for one */
+	unsigned alive;                     /* slots with a process */
+	struct jobq queue[CLASS_MAX];       /* jobs waiting, by class */
 	struct event *ev_sigchld;
 	struct event *ev_grace;
 	struct event *ev_rate; /* wakes dispatch when --rate allows */
@@ -210,54 +222,108 @@ slot_on_deadline(evutil_socket_t fd, short what, void *arg)
 	slot_kill(s, KILL_DEADLINE, detail);
 }
 
-/* A good answer arrived: hand it on and make the slot idle again. */
+/* Note that s can take one more job, unless it is listed already. */
+static void
+spare_push(struct sup *sup, struct slot *s)
+{
+	if (s->in_spare)
+		return;
+	s->in_spare = true;
+	sup->spare[s->class].v[sup->spare[s->class].n++] = s->index;
+}
+
+/* Time the job that now runs in s, from about when it started. */
+static void
+slot_start_head(struct slot *s)
+{
+	struct sup *sup = s->sup;
+	const struct target *t = s->jobs[0].target;
+	struct timeval tv;
+
+	s->allowed_us =
+	    (t->timeout_us > 0 ? t->timeout_us : sup->cfg.default_timeout_us) +
+	    sup->cfg.slack_us;
+	s->sent_us = mono_now_us();
+	s->sent_wall_us = wall_now_us();
+	timeval_from_us(&tv, s->allowed_us);
+	evtimer_add(s->ev_deadline, &tv);
+}
+
+/* A good answer arrived: hand it on; the next held job starts. */
 static void
 slot_answered(struct slot *s, const struct msg_probe_result *m)
 {
 	struct sup *sup = s->sup;
-	struct job job = s->job;
+	struct job job = s->jobs[0];
 
 	evtimer_del(s->ev_deadline);
-	s->busy = false;
+	memmove(&s->jobs[0], &s->jobs[1], (SUP_DEPTH - 1) * sizeof(s->jobs[0]));
+	s->held--;
 	s->failures = 0;
-	sup->inflight--;
-	idle_push(sup, s);
+	if (s->held == 0)
+		sup->inflight--;
+	if (s->held > 0) {
+		slot_start_head(s);
+		spare_push(sup, s);
+	} else
+		idle_push(sup, s);
 	deliver(sup, job, &m->result);
+}
+
+/*
+ * Handle one datagram from a worker: 1 when one was read, 0 when there
+ * was none or the worker is gone.  A malformed one gets the worker killed.
+ */
+static int
+slot_read_one(struct slot *s)
+{
+	uint8_t buf[MSG_MAX + 1];
+	struct msg_probe_result m;
+	char why[128], detail[sizeof(((struct slot *)0)->kill_detail)];
+	ssize_t n;
+
+	n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n <= 0)
+		return 0;
+	if (s->held == 0 && s->nstale == 0)
+		snprintf(why, sizeof(why), "message while idle");
+	else if (msg_decode_probe_result(buf, (size_t)n, &m, why,
+	             sizeof(why)) == -1)
+		; /* why says what was wrong */
+	else if (s->held > 0 && m.id == s->jobs[0].id) {
+		slot_answered(s, &m);
+		return 1;
+	} else if (s->nstale > 0 && m.id == s->stale[0]) {
+		/* Reported cancelled already: the answer goes unread. */
+		memmove(&s->stale[0], &s->stale[1],
+		    (SUP_DEPTH - 1) * sizeof(s->stale[0]));
+		s->nstale--;
+		return 1;
+	} else
+		snprintf(why, sizeof(why), "answer for another probe");
+	snprintf(detail, sizeof(detail), "worker sent a malformed message: %s",
+	    why);
+	log_warnx("worker %d: %s", (int)s->pid, detail);
+	slot_kill(s, KILL_PROTOCOL, detail);
+	return 0;
 }
 
 static void
 slot_on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct slot *s = arg;
-	uint8_t buf[MSG_MAX + 1];
-	struct msg_probe_result m;
-	char why[128], detail[sizeof(((struct slot *)0)->kill_detail)];
+	uint8_t peek;
 	ssize_t n;
 
-	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		/* The worker is gone; its reaping reports the probe. */
-		event_del(s->ev_read);
-		return;
-	}
-	if (!s->busy)
-		snprintf(why, sizeof(why), "message while idle");
-	else if (msg_decode_probe_result(buf, (size_t)n, &m, why,
-	             sizeof(why)) == -1)
-		; /* why says what was wrong */
-	else if (m.id != s->job.id)
-		snprintf(why, sizeof(why), "answer for another probe");
-	else {
-		slot_answered(s, &m);
+	if (slot_read_one(s) == 1) {
 		sup_dispatch(s->sup);
 		return;
 	}
-	snprintf(detail, sizeof(detail), "worker sent a malformed message: %s",
-	    why);
-	log_warnx("worker %d: %s", (int)s->pid, detail);
-	slot_kill(s, KILL_PROTOCOL, detail);
+	n = recv(fd, &peek, sizeof(peek), MSG_DONTWAIT | MSG_PEEK);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+		/* The worker is gone; its reaping reports the probe. */
+		event_del(s->ev_read);
+	}
 }
 
 static int
@@ -387,15 +453,43 @@ death_reason(const struct slot *s, int status, enum reason *reason, char *msg,
 	}
 }
 
+/* Jobs a dead worker held but never started go back to their queue. */
+static void
+slot_return_waiting(struct slot *s)
+{
+	struct sup *sup = s->sup;
+	unsigned i;
+
+	for (i = s->held; i > 1; i--) {
+		if (sup->draining)
+			deliver_failure(sup, NULL, s->jobs[i - 1],
+			    REASON_CANCELLED,
+			    "cancelled: shutting down before the probe "
+			    "started");
+		else
+			jobq_unpop(&sup->queue[job_class(&s->jobs[i - 1])],
+			    s->jobs[i - 1]);
+	}
+	if (s->held > 1)
+		s->held = 1;
+}
+
 static void
 slot_reaped(struct slot *s, int status)
 {
 	struct sup *sup = s->sup;
 	char msg[RESULT_ERROR_MAX], how[64];
 	enum reason reason;
-	struct job job = s->job;
-	bool was_busy = s->busy;
+	struct job job;
+	bool was_busy;
 
+	/* What it sent before dying counts: its answers are in the socket. */
+	if (s->kill_reason == KILL_NONE)
+		while (s->held > 0 && slot_read_one(s) == 1)
+			;
+	slot_return_waiting(s);
+	job = s->jobs[0];
+	was_busy = s->held > 0;
 	if (s->ev_read != NULL)
 		event_free(s->ev_read);
 	s->ev_read = NULL;
@@ -403,7 +497,8 @@ slot_reaped(struct slot *s, int status)
 	close(s->fd);
 	s->fd = -1;
 	s->pid = 0;
-	s->busy = false;
+	s->held = 0;
+	s->nstale = 0;
 	sup->alive--;
 	if (sup->alive == 0)
 		sup->starved_since = mono_now_us();
@@ -444,14 +539,13 @@ sup_on_sigchld(evutil_socket_t sig, short what, void *arg)
 	sup_dispatch(sup);
 }
 
-/* Give job to the idle worker s; -1 if the worker could not take it. */
+/* Give job to worker s; -1 if the worker could not take it. */
 static int
 slot_send(struct slot *s, struct job job)
 {
 	struct sup *sup = s->sup;
 	struct msg_probe_req req;
 	uint8_t buf[MSG_MAX];
-	struct timeval tv;
 	ssize_t n;
 
 	memset(&req, 0, sizeof(req));
@@ -467,44 +561,51 @@ slot_send(struct slot *s, struct job job)
 		fatalx("probe request for %s does not fit", job.target->spec);
 	if (send(s->fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
 		return -1;
-	s->busy = true;
-	s->job = job;
-	s->allowed_us = req.timeout_us + sup->cfg.slack_us;
-	s->sent_us = mono_now_us();
-	s->sent_wall_us = wall_now_us();
-	timeval_from_us(&tv, s->allowed_us);
-	evtimer_add(s->ev_deadline, &tv);
-	sup->inflight++;
+	s->jobs[s->held++] = job;
+	if (s->held == 1) {
+		slot_start_head(s);
+		sup->inflight++;
+	}
+	if (s->held < SUP_DEPTH)
+		spare_push(sup, s);
 	return 0;
 }
 
 /*
- * With a rate cap, starts are spaced 1/rate apart; true when the next one
- * may go now, else the rate timer is armed for it.
+ * With a rate cap, starts are spaced 1/rate apart.  True when the next
+ * one may go now; else the rate timer is armed for it.
  */
 static bool
-rate_allows(struct sup *sup)
+rate_ready(struct sup *sup)
 {
 	struct timeval tv;
-	int64_t now, gap;
+	int64_t now;
 
 	if (sup->cfg.rate <= 0)
 		return true;
 	now = mono_now_us();
-	gap = (int64_t)(USEC_PER_SEC / sup->cfg.rate);
-	if (sup->next_start_us <= now) {
-		/* An idle spell does not bank a burst. */
-		sup->next_start_us =
-		    (sup->next_start_us + gap > now ? sup->next_start_us
-		                                    : now) +
-		    gap;
+	if (sup->next_start_us <= now)
 		return true;
-	}
 	if (!evtimer_pending(sup->ev_rate, NULL)) {
 		timeval_from_us(&tv, sup->next_start_us - now);
 		evtimer_add(sup->ev_rate, &tv);
 	}
 	return false;
+}
+
+/* Count one start against the rate; an idle spell banks no burst. */
+static void
+rate_take(struct sup *sup)
+{
+	int64_t now, gap;
+
+	if (sup->cfg.rate <= 0)
+		return;
+	now = mono_now_us();
+	gap = (int64_t)(USEC_PER_SEC / sup->cfg.rate);
+	if (sup->next_start_us + gap <= now)
+		sup->next_start_us = now;
+	sup->next_start_us += gap;
 }
 
 static void
@@ -513,44 +614,68 @@ sup_on_rate(evutil_socket_t fd, short what, void *arg)
 	sup_dispatch(arg);
 }
 
-/*
- * Pair a waiting job with an idle slot: ICMP jobs with ICMP slots first,
- * then other jobs with other slots, then ICMP slots left idle take other
- * jobs.  Returns the job's class, or -1 when no pair can be made.
- */
-static int
-dispatch_pick(const struct sup *sup, int *slot_class)
+/* Pop a live slot from a spare stack that still has room, or NULL. */
+static struct slot *
+spare_pop(struct sup *sup, int class)
 {
-	const struct jobq *q = sup->queue;
-	const struct idle_stack *idle = sup->idle;
+	struct idle_stack *st = &sup->spare[class];
+	struct slot *s;
 
-	if (q[CLASS_ICMP].len > 0 && idle[CLASS_ICMP].n > 0) {
-		*slot_class = CLASS_ICMP;
-		return CLASS_ICMP;
+	while (st->n > 0) {
+		s = &sup->slots[st->v[--st->n]];
+		s->in_spare = false;
+		if (s->pid > 0 && s->kill_reason == KILL_NONE && s->held > 0 &&
+		    s->held < SUP_DEPTH)
+			return s;
 	}
-	if (q[CLASS_PLAIN].len == 0)
-		return -1;
-	if (idle[CLASS_PLAIN].n > 0)
-		*slot_class = CLASS_PLAIN;
-	else if (idle[CLASS_ICMP].n > 0)
-		*slot_class = CLASS_ICMP;
-	else
-		return -1;
-	return CLASS_PLAIN;
+	return NULL;
+}
+
+static struct slot *
+idle_pop(struct sup *sup, int class)
+{
+	struct idle_stack *st = &sup->idle[class];
+
+	return st->n > 0 ? &sup->slots[st->v[--st->n]] : NULL;
+}
+
+/*
+ * The slot for a job of class jc: an idle one of its class, then (for
+ * other jobs, while no ICMP job waits) an idle ICMP slot, then the same
+ * order among spare slots.  NULL when none can take it.
+ */
+static struct slot *
+slot_for(struct sup *sup, int jc)
+{
+	bool any = jc == CLASS_PLAIN && sup->queue[CLASS_ICMP].len == 0;
+	struct slot *s;
+
+	if ((s = idle_pop(sup, jc)) != NULL)
+		return s;
+	if (any && (s = idle_pop(sup, CLASS_ICMP)) != NULL)
+		return s;
+	if ((s = spare_pop(sup, jc)) != NULL)
+		return s;
+	if (any && (s = spare_pop(sup, CLASS_ICMP)) != NULL)
+		return s;
+	return NULL;
 }
 
 static void
 sup_dispatch(struct sup *sup)
 {
-	struct idle_stack *st;
-	struct slot *s;
+	struct slot *s = NULL;
 	struct job job;
-	int jc, sc;
+	int jc;
 
-	while (!sup->draining && (jc = dispatch_pick(sup, &sc)) != -1 &&
-	    rate_allows(sup)) {
-		st = &sup->idle[sc];
-		s = &sup->slots[st->v[--st->n]];
+	while (!sup->draining && rate_ready(sup)) {
+		for (jc = 0; jc < CLASS_MAX; jc++)
+			if (sup->queue[jc].len > 0 &&
+			    (s = slot_for(sup, jc)) != NULL)
+				break;
+		if (jc == CLASS_MAX)
+			return;
+		rate_take(sup);
 		job = jobq_pop(&sup->queue[jc]);
 		if (slot_send(s, job) == -1) {
 			/* A dead worker: its reaping respawns the slot. */
@@ -578,7 +703,13 @@ sup_submit(struct sup *sup, const struct target *t, uint64_t id)
 size_t
 sup_queued(const struct sup *sup)
 {
-	return sup->queue[CLASS_ICMP].len + sup->queue[CLASS_PLAIN].len;
+	size_t n = sup->queue[CLASS_ICMP].len + sup->queue[CLASS_PLAIN].len;
+	unsigned i;
+
+	for (i = 0; i < sup->cfg.workers; i++)
+		if (sup->slots[i].held > 1)
+			n += sup->slots[i].held - 1;
+	return n;
 }
 
 size_t
@@ -599,7 +730,7 @@ sup_cancel_inflight(struct sup *sup)
 	unsigned i;
 
 	for (i = 0; i < sup->cfg.workers; i++)
-		if (sup->slots[i].busy)
+		if (sup->slots[i].held > 0)
 			slot_kill(&sup->slots[i], KILL_CANCEL,
 			    "still running when the grace period ended");
 }
@@ -608,6 +739,24 @@ static void
 sup_on_grace(evutil_socket_t fd, short what, void *arg)
 {
 	sup_cancel_inflight(arg);
+}
+
+/*
+ * Jobs waiting in a worker have not started: report them cancelled now
+ * and let their answers, if the worker gets to them, go unread.
+ */
+static void
+slot_cancel_waiting(struct slot *s)
+{
+	unsigned i;
+
+	for (i = 1; i < s->held; i++) {
+		s->stale[s->nstale++] = s->jobs[i].id;
+		deliver_failure(s->sup, NULL, s->jobs[i], REASON_CANCELLED,
+		    "cancelled: shutting down before the probe started");
+	}
+	if (s->held > 1)
+		s->held = 1;
 }
 
 void
@@ -623,6 +772,8 @@ sup_drain(struct sup *sup, int64_t grace_us)
 		evtimer_del(sup->slots[i].ev_respawn);
 	fail_queue(sup, REASON_CANCELLED,
 	    "cancelled: shutting down before the probe started");
+	for (i = 0; i < sup->cfg.workers; i++)
+		slot_cancel_waiting(&sup->slots[i]);
 	if (grace_us <= 0) {
 		sup_cancel_inflight(sup);
 		return;
@@ -662,6 +813,8 @@ sup_new(struct event_base *base, const struct sup_config *cfg)
 	sup->slots = xcalloc(cfg->workers, sizeof(*sup->slots));
 	sup->idle[CLASS_ICMP].v = xcalloc(cfg->workers, sizeof(unsigned));
 	sup->idle[CLASS_PLAIN].v = xcalloc(cfg->workers, sizeof(unsigned));
+	sup->spare[CLASS_ICMP].v = xcalloc(cfg->workers, sizeof(unsigned));
+	sup->spare[CLASS_PLAIN].v = xcalloc(cfg->workers, sizeof(unsigned));
 	sup->ev_sigchld = evsignal_new(base, SIGCHLD, sup_on_sigchld, sup);
 	sup->ev_grace = evtimer_new(base, sup_on_grace, sup);
 	sup->ev_rate = evtimer_new(base, sup_on_rate, sup);
@@ -705,6 +858,10 @@ sup_stop_workers(struct sup *sup)
 		if (sup->slots[i].fd != -1)
 			close(sup->slots[i].fd);
 		sup->slots[i].fd = -1;
+		/* Whatever a worker still runs, nobody waits for any more. */
+		if (sup->slots[i].pid > 0 &&
+		    (sup->slots[i].held > 0 || sup->slots[i].nstale > 0))
+			kill(sup->slots[i].pid, SIGKILL);
 	}
 	do {
 		for (i = 0, left = 0; i < sup->cfg.workers; i++) {
@@ -756,6 +913,8 @@ sup_free(struct sup *sup)
 	free(sup->slots);
 	free(sup->idle[CLASS_ICMP].v);
 	free(sup->idle[CLASS_PLAIN].v);
+	free(sup->spare[CLASS_ICMP].v);
+	free(sup->spare[CLASS_PLAIN].v);
 	free(sup->queue[CLASS_ICMP].v);
 	free(sup->queue[CLASS_PLAIN].v);
 	free(sup);

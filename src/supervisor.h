@@ -48,9 +48,9 @@ struct sup_stats {
 struct sup *sup_new(struct event_base *, const struct sup_config *);
 /* Queue a probe of t (which must outlive its result) under id. */
 void sup_submit(struct sup *, const struct target *t, uint64_t id);
-/* Probes queued but not yet given to a worker. */
+/* Probes not started yet: queued, or waiting in a worker busy with one. */
 size_t sup_queued(const struct sup *);
-/* Probes held by workers right now. */
+/* Probes running in workers right now (at most one per worker). */
 size_t sup_inflight(const struct sup *);
 /*
  * Stop dispatching: every queued probe is reported cancelled at once;
