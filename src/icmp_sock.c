@@ -88,23 +88,24 @@ attach_filter6(int fd, uint16_t ident)
 	    sizeof(prog));
 }
 
-/* Ask for the reply's TTL and, on ping sockets, for ICMP errors. */
+/*
+ * Ask for the reply's TTL, and for ICMP errors on the error queue: a
+ * probe connects its socket to the target, after which errors sent by a
+ * router reach it only there.
+ */
 static void
-set_recv_options(int fd, int family, bool raw)
+set_recv_options(int fd, int family)
 {
 	int on = 1;
 
 	if (family == AF_INET) {
 		(void)setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &on, sizeof(on));
-		if (!raw)
-			(void)setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on,
-			    sizeof(on));
+		(void)setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
 	} else {
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on,
 		    sizeof(on));
-		if (!raw)
-			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on,
-			    sizeof(on));
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on,
+		    sizeof(on));
 	}
 }
 
@@ -142,7 +143,7 @@ open_one(struct icmp_sock *s, int family, uint16_t raw_ident)
 	s->fd = socket(family, SOCK_DGRAM | flags, proto);
 	if (s->fd != -1 && bind_ping_socket(s->fd, family, &s->ident) == 0) {
 		s->raw = false;
-		set_recv_options(s->fd, family, false);
+		set_recv_options(s->fd, family);
 		return;
 	}
 	if (s->fd != -1)
@@ -162,7 +163,7 @@ open_one(struct icmp_sock *s, int family, uint16_t raw_ident)
 		s->fd = -1;
 		return;
 	}
-	set_recv_options(s->fd, family, true);
+	set_recv_options(s->fd, family);
 }
 
 void

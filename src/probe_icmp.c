@@ -394,6 +394,13 @@ probe_icmp_run(const struct target *t, int64_t deadline_us,
 	run.expect.ident = run.sock->ident;
 	run.expect.target = (struct sockaddr *)&run.dst.ss;
 	set_ttl(run.sock, run.expect.family, t->ttl > 0 ? (int)t->ttl : -1);
+	/*
+	 * A raw socket sees every ICMP packet unless it is connected: then
+	 * the kernel hands it only its target's, and no other worker's
+	 * socket has to look at our replies.
+	 */
+	(void)connect(run.sock->fd, (struct sockaddr *)&run.dst.ss,
+	    run.dst.len);
 	interval =
 	    t->interval_us > 0 ? t->interval_us : TARGET_ICMP_INTERVAL_US;
 	while (run.nsent < run.count && mono_now_us() < deadline_us) {

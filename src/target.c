@@ -48,6 +48,7 @@ target_list_free(struct target_list *list)
 		target_clear(&list->v[i]);
 	free(list->v);
 	free(list->slots);
+	free(list->hashes);
 	memset(list, 0, sizeof(*list));
 }
 

@@ -33,7 +33,8 @@ struct target {
 struct target_list {
 	struct target *v;
 	size_t n, cap;
-	size_t *slots; /* hash of canonical forms: index + 1, 0 free */
+	size_t *slots;    /* hash of canonical forms: index + 1, 0 free */
+	uint64_t *hashes; /* hash of each target's key, by index */
 	size_t nslots;
 	unsigned errors; /* bad lines seen by target_list_add() */
 };

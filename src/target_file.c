@@ -29,7 +29,6 @@ hash_str(const char *s)
 static void
 list_rehash(struct target_list *list)
 {
-	char canon[TARGET_KEY_MAX];
 	size_t i, j, nslots;
 
 	if (list->nslots >= 2 * (list->n + 1))
@@ -39,29 +38,32 @@ list_rehash(struct target_list *list)
 	list->slots = xcalloc(nslots, sizeof(*list->slots));
 	list->nslots = nslots;
 	for (i = 0; i < list->n; i++) {
-		target_key(&list->v[i], canon, sizeof(canon));
-		j = hash_str(canon) & (nslots - 1);
+		j = list->hashes[i] & (nslots - 1);
 		while (list->slots[j] != 0)
 			j = (j + 1) & (nslots - 1);
 		list->slots[j] = i + 1;
 	}
 }
 
-/* Find t's canonical form; return the slot holding it or the free one. */
+/*
+ * Find the key of t (hash h); return the slot holding it or the free one.
+ * Keys are compared in full only when their hashes agree.
+ */
 static size_t *
-list_lookup(struct target_list *list, const struct target *t)
+list_lookup(struct target_list *list, const char *key, uint64_t h)
 {
-	char canon[TARGET_KEY_MAX], other[TARGET_KEY_MAX];
+	char other[TARGET_KEY_MAX];
 	size_t j, *slot;
 
-	target_key(t, canon, sizeof(canon));
-	j = hash_str(canon) & (list->nslots - 1);
+	j = h & (list->nslots - 1);
 	for (;; j = (j + 1) & (list->nslots - 1)) {
 		slot = &list->slots[j];
 		if (*slot == 0)
 			return slot;
+		if (list->hashes[*slot - 1] != h)
+			continue;
 		target_key(&list->v[*slot - 1], other, sizeof(other));
-		if (strcmp(canon, other) == 0)
+		if (strcmp(key, other) == 0)
 			return slot;
 	}
 }
@@ -101,7 +103,8 @@ target_list_add(struct target_list *list, const char *file, unsigned line,
     const char *text, size_t len)
 {
 	struct target t;
-	char why[512];
+	char why[512], key[TARGET_KEY_MAX];
+	uint64_t h;
 	size_t *slot;
 	int rc;
 
@@ -112,8 +115,10 @@ target_list_add(struct target_list *list, const char *file, unsigned line,
 	}
 	t.file = file;
 	t.line = line;
+	target_key(&t, key, sizeof(key));
+	h = hash_str(key);
 	list_rehash(list);
-	slot = list_lookup(list, &t);
+	slot = list_lookup(list, key, h);
 	if (*slot != 0) {
 		report_duplicate(file, line, &list->v[*slot - 1]);
 		target_clear(&t);
@@ -122,7 +127,10 @@ target_list_add(struct target_list *list, const char *file, unsigned line,
 	if (list->n == list->cap) {
 		list->cap = list->cap ? list->cap * 2 : 16;
 		list->v = xreallocarray(list->v, list->cap, sizeof(*list->v));
+		list->hashes = xreallocarray(list->hashes, list->cap,
+		    sizeof(*list->hashes));
 	}
+	list->hashes[list->n] = h;
 	list->v[list->n] = t;
 	*slot = ++list->n;
 	return 1;
