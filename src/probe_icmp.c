@@ -113,36 +113,50 @@ cmsg_ttl(struct msghdr *mh)
 	return -1;
 }
 
+/* One received datagram with its source and ancillary data. */
+struct icmp_msg {
+	struct sockaddr_storage from;
+	union {
+		struct cmsghdr align;
+		uint8_t buf[512];
+	} ctl;
+	struct iovec iov;
+	struct msghdr mh;
+};
+
+/* recvmsg() into icmp_recvbuf; -1 when nothing is waiting. */
+static ssize_t
+recv_msg(int fd, struct icmp_msg *m, int flags)
+{
+	memset(&m->mh, 0, sizeof(m->mh));
+	m->iov.iov_base = icmp_recvbuf;
+	m->iov.iov_len = sizeof(icmp_recvbuf);
+	m->mh.msg_name = &m->from;
+	m->mh.msg_namelen = sizeof(m->from);
+	m->mh.msg_iov = &m->iov;
+	m->mh.msg_iovlen = 1;
+	m->mh.msg_control = m->ctl.buf;
+	m->mh.msg_controllen = sizeof(m->ctl.buf);
+	return recvmsg(fd, &m->mh, flags | MSG_DONTWAIT);
+}
+
 /* Read one datagram from the normal queue; 0 when none is waiting. */
 static int
 recv_reply(struct icmp_run *run)
 {
-	struct sockaddr_storage from;
-	union {
-		struct cmsghdr align;
-		uint8_t buf[256];
-	} ctl;
-	struct iovec iov = {icmp_recvbuf, sizeof(icmp_recvbuf)};
-	struct msghdr mh;
+	struct icmp_msg m;
 	struct icmp_reply rep;
 	ssize_t n;
 
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_name = &from;
-	mh.msg_namelen = sizeof(from);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = ctl.buf;
-	mh.msg_controllen = sizeof(ctl.buf);
-	if ((n = recvmsg(run->sock->fd, &mh, MSG_DONTWAIT)) == -1)
+	if ((n = recv_msg(run->sock->fd, &m, 0)) == -1)
 		return 0;
-	if (mh.msg_namelen < sizeof(struct sockaddr_in))
+	if (m.mh.msg_namelen < sizeof(struct sockaddr_in))
 		return 1;
 	switch (icmp_parse(&run->expect, icmp_recvbuf, (size_t)n,
-	    (struct sockaddr *)&from, &rep)) {
+	    (struct sockaddr *)&m.from, &rep)) {
 	case ICMP_ECHO_REPLY:
-		run_reply(run, rep.seq, rep.ttl >= 0 ? rep.ttl : cmsg_ttl(&mh),
-		    mono_now_us());
+		run_reply(run, rep.seq,
+		    rep.ttl >= 0 ? rep.ttl : cmsg_ttl(&m.mh), mono_now_us());
 		break;
 	case ICMP_ERROR:
 		run_error(run, rep.seq, rep.error);
@@ -153,7 +167,7 @@ recv_reply(struct icmp_run *run)
 	return 1;
 }
 
-/* The kernel's verdict on a ping socket: an ICMP error for our request. */
+/* The kernel's word on an ICMP error that quoted one of our requests. */
 static void
 errqueue_message(struct icmp_run *run, struct msghdr *mh, size_t n)
 {
@@ -197,30 +211,16 @@ errqueue_message(struct icmp_run *run, struct msghdr *mh, size_t n)
 	}
 }
 
-/* Drain a ping socket's error queue. */
+/* Read one message from the error queue; 0 when none is waiting. */
 static int
 recv_error(struct icmp_run *run)
 {
-	union {
-		struct cmsghdr align;
-		uint8_t buf[512];
-	} ctl;
-	struct sockaddr_storage from;
-	struct iovec iov = {icmp_recvbuf, sizeof(icmp_recvbuf)};
-	struct msghdr mh;
+	struct icmp_msg m;
 	ssize_t n;
 
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_name = &from;
-	mh.msg_namelen = sizeof(from);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = ctl.buf;
-	mh.msg_controllen = sizeof(ctl.buf);
-	if ((n = recvmsg(run->sock->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT)) ==
-	    -1)
+	if ((n = recv_msg(run->sock->fd, &m, MSG_ERRQUEUE)) == -1)
 		return 0;
-	errqueue_message(run, &mh, (size_t)n);
+	errqueue_message(run, &m.mh, (size_t)n);
 	return 1;
 }
 

@@ -379,25 +379,32 @@ parse_spec(const char *spec, struct target *t, char *errbuf, size_t errlen)
 	return parse_authority(rest, 1, t, errbuf, errlen);
 }
 
+/* A duration option within [min, max], both whole units for the message. */
+static int
+opt_duration(const char *key, const char *value, int64_t min, int64_t max,
+    int64_t *out, char *errbuf, size_t errlen)
+{
+	char why[128], lo[32], hi[32];
+
+	if (duration_parse(value, out, why, sizeof(why)) == -1) {
+		snprintf(errbuf, errlen, "%s=%s: %s", key, value, why);
+		return -1;
+	}
+	if (*out < min || *out > max) {
+		duration_format(min, lo, sizeof(lo));
+		duration_format(max, hi, sizeof(hi));
+		snprintf(errbuf, errlen, "%s=%s: must be between %s and %s",
+		    key, value, lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 opt_timeout(const char *value, struct target *t, char *errbuf, size_t errlen)
 {
-	char why[128];
-	int64_t us;
-
-	if (duration_parse(value, &us, why, sizeof(why)) == -1) {
-		snprintf(errbuf, errlen, "timeout=%s: %s", value, why);
-		return -1;
-	}
-	if (us < USEC_PER_MSEC || us > 3600 * USEC_PER_SEC) {
-		snprintf(errbuf, errlen,
-		    "timeout=%s: must be between 1ms and "
-		    "1h",
-		    value);
-		return -1;
-	}
-	t->timeout_us = us;
-	return 0;
+	return opt_duration("timeout", value, USEC_PER_MSEC,
+	    3600 * USEC_PER_SEC, &t->timeout_us, errbuf, errlen);
 }
 
 static int
@@ -452,22 +459,8 @@ opt_count(const char *value, struct target *t, char *errbuf, size_t errlen)
 static int
 opt_interval(const char *value, struct target *t, char *errbuf, size_t errlen)
 {
-	char why[128];
-	int64_t us;
-
-	if (duration_parse(value, &us, why, sizeof(why)) == -1) {
-		snprintf(errbuf, errlen, "interval=%s: %s", value, why);
-		return -1;
-	}
-	if (us < USEC_PER_MSEC || us > 60 * USEC_PER_SEC) {
-		snprintf(errbuf, errlen,
-		    "interval=%s: must be between 1ms and "
-		    "1m",
-		    value);
-		return -1;
-	}
-	t->interval_us = us;
-	return 0;
+	return opt_duration("interval", value, USEC_PER_MSEC, 60 * USEC_PER_SEC,
+	    &t->interval_us, errbuf, errlen);
 }
 
 static int
