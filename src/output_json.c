@@ -133,9 +133,12 @@ put_indented(FILE *f, const char *s)
 {
 	const char *nl;
 
-	for (; (nl = strchr(s, '\n')) != NULL; s = nl + 1)
-		fprintf(f, "    %.*s\n", (int)(nl - s), s);
-	fprintf(f, "    %s", s);
+	for (; (nl = strchr(s, '\n')) != NULL; s = nl + 1) {
+		fputs("    ", f);
+		fwrite(s, 1, (size_t)(nl - s + 1), f);
+	}
+	fputs("    ", f);
+	fputs(s, f);
 }
 
 /* Everything but the results, as an object whose "}" is left open. */

@@ -56,7 +56,7 @@ struct jobq {
  * Idle slots take work first; "spare" slots (holding one) only when no
  * idle one fits.
  */
-#define SUP_DEPTH 2
+#define SUP_DEPTH 4
 enum { CLASS_ICMP, CLASS_PLAIN, CLASS_MAX };
 
 struct idle_stack {
