@@ -44,6 +44,9 @@ struct icmp_run {
 	int ttl;
 	char error[RESULT_ERROR_MAX];
 	enum reason error_reason;
+	int64_t start, deadline, interval, next_send;
+	bool active; /* still sending or waiting */
+	struct result *r;
 };
 
 static uint8_t icmp_sendbuf[ICMP_PKT_MAX];
@@ -140,33 +143,6 @@ recv_msg(int fd, struct icmp_msg *m, int flags)
 	return recvmsg(fd, &m->mh, flags | MSG_DONTWAIT);
 }
 
-/* Read one datagram from the normal queue; 0 when none is waiting. */
-static int
-recv_reply(struct icmp_run *run)
-{
-	struct icmp_msg m;
-	struct icmp_reply rep;
-	ssize_t n;
-
-	if ((n = recv_msg(run->sock->fd, &m, 0)) == -1)
-		return 0;
-	if (m.mh.msg_namelen < sizeof(struct sockaddr_in))
-		return 1;
-	switch (icmp_parse(&run->expect, icmp_recvbuf, (size_t)n,
-	    (struct sockaddr *)&m.from, &rep)) {
-	case ICMP_ECHO_REPLY:
-		run_reply(run, rep.seq,
-		    rep.ttl >= 0 ? rep.ttl : cmsg_ttl(&m.mh), mono_now_us());
-		break;
-	case ICMP_ERROR:
-		run_error(run, rep.seq, rep.error);
-		break;
-	case ICMP_IGNORE:
-		break;
-	}
-	return 1;
-}
-
 /* The kernel's word on an ICMP error that quoted one of our requests. */
 static void
 errqueue_message(struct icmp_run *run, struct msghdr *mh, size_t n)
@@ -211,50 +187,11 @@ errqueue_message(struct icmp_run *run, struct msghdr *mh, size_t n)
 	}
 }
 
-/* Read one message from the error queue; 0 when none is waiting. */
-static int
-recv_error(struct icmp_run *run)
-{
-	struct icmp_msg m;
-	ssize_t n;
-
-	if ((n = recv_msg(run->sock->fd, &m, MSG_ERRQUEUE)) == -1)
-		return 0;
-	errqueue_message(run, &m.mh, (size_t)n);
-	return 1;
-}
-
 /* Every request sent so far has its answer. */
 static bool
 run_done(const struct icmp_run *run)
 {
 	return run->nrecv + run->nfailed >= run->nsent;
-}
-
-/* Wait for and handle datagrams until `until` on the monotonic clock. */
-static void
-run_receive(struct icmp_run *run, int64_t until)
-{
-	struct pollfd pfd = {run->sock->fd, POLLIN, 0};
-	struct timespec ts;
-	int64_t left;
-
-	while (!run_done(run) || run->nsent < run->count) {
-		if ((left = until - mono_now_us()) <= 0)
-			return;
-		ts.tv_sec = left / USEC_PER_SEC;
-		ts.tv_nsec = (left % USEC_PER_SEC) * 1000;
-		pfd.revents = 0;
-		if (ppoll(&pfd, 1, &ts, NULL) <= 0)
-			continue;
-		/* Stop reading once every request is answered. */
-		if (pfd.revents & POLLERR)
-			while (!run_done(run) && recv_error(run))
-				;
-		if (pfd.revents & POLLIN)
-			while (!run_done(run) && recv_reply(run))
-				;
-	}
 }
 
 static void
@@ -331,6 +268,7 @@ run_finish(struct icmp_run *run, struct result *r)
 {
 	double mean, var;
 
+	r->duration_us = mono_now_us() - run->start;
 	r->sent = run->nsent;
 	r->received = run->nrecv;
 	r->duplicates = run->ndup;
@@ -362,54 +300,219 @@ run_init(struct icmp_run *run, const struct target *t, struct probe_env *env)
 	run->count = t->count > 0 ? t->count : 1;
 	run->ttl = -1;
 	memcpy(run->cookie, &c, sizeof(c));
-	run->expect.family = run->dst.ss.ss_family;
 	run->expect.cookie = run->cookie;
 	run->expect.cookie_len =
 	    t->size < ICMP_COOKIE_LEN ? t->size : ICMP_COOKIE_LEN;
 	run->expect.seq_count = (uint16_t)run->count;
 	run->expect.seq_first = env->echo_seq;
 	env->echo_seq = (uint16_t)(env->echo_seq + run->count);
+	run->interval =
+	    t->interval_us > 0 ? t->interval_us : TARGET_ICMP_INTERVAL_US;
+}
+
+/* Resolve and pick a socket; -1 with r failed when the probe cannot run. */
+static int
+run_setup(struct icmp_run *run, const struct target *t, int64_t deadline,
+    struct probe_env *env, struct result *r)
+{
+	struct resolved addrs;
+	int64_t start = mono_now_us();
+	int family = t->ipv == 4 ? AF_INET : t->ipv == 6 ? AF_INET6 : 0;
+
+	if (resolve_host(t->host, 0, family, start + (deadline - start) / 2,
+	        &addrs, r) == -1)
+		return -1;
+	run_init(run, t, env);
+	run->r = r;
+	run->start = start;
+	run->deadline = deadline;
+	run->next_send = start;
+	run->dst = addrs.v[0];
+	resolve_ntop(&run->dst, r->address, sizeof(r->address));
+	if ((run->sock = pick_socket(env, run->dst.ss.ss_family, r)) == NULL)
+		return -1;
+	run->expect.family = run->dst.ss.ss_family;
+	run->expect.ip_header = run->sock->raw && run->expect.family == AF_INET;
+	run->expect.check_ident = run->sock->raw;
+	run->expect.ident = run->sock->ident;
+	run->expect.target = (struct sockaddr *)&run->dst.ss;
+	run->active = true;
+	return 0;
+}
+
+static bool
+same_address(const struct sockaddr_storage *a, const struct resolved_addr *b)
+{
+	if (a->ss_family != b->ss.ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)&b->ss)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+	           &((const struct sockaddr_in6 *)&b->ss)->sin6_addr,
+	           sizeof(struct in6_addr)) == 0;
+}
+
+/*
+ * Give a datagram to the run it answers: first the runs whose target sent
+ * it (echo replies), then the others (errors come from routers).
+ */
+static void
+group_packet(struct icmp_run *runs, size_t n, const struct icmp_sock *sock,
+    struct icmp_msg *m, size_t len)
+{
+	struct icmp_reply rep;
+	enum icmp_verdict v;
+	size_t i;
+	int pass;
+	bool own;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			if (!runs[i].active || runs[i].sock != sock)
+				continue;
+			own = same_address(&m->from, &runs[i].dst);
+			if (own != (pass == 0))
+				continue;
+			v = icmp_parse(&runs[i].expect, icmp_recvbuf, len,
+			    (struct sockaddr *)&m->from, &rep);
+			if (v == ICMP_ECHO_REPLY) {
+				run_reply(&runs[i], rep.seq,
+				    rep.ttl >= 0 ? rep.ttl : cmsg_ttl(&m->mh),
+				    mono_now_us());
+				return;
+			}
+			if (v == ICMP_ERROR) {
+				run_error(&runs[i], rep.seq, rep.error);
+				return;
+			}
+		}
+	}
+}
+
+/* Read everything waiting on sock: errors, then replies. */
+static void
+group_drain(struct icmp_run *runs, size_t n, const struct icmp_sock *sock,
+    short revents)
+{
+	struct icmp_msg m;
+	ssize_t len;
+	size_t i;
+
+	if (revents & POLLERR) {
+		while ((len = recv_msg(sock->fd, &m, MSG_ERRQUEUE)) >= 0)
+			for (i = 0; i < n; i++)
+				if (runs[i].active && runs[i].sock == sock)
+					errqueue_message(&runs[i], &m.mh,
+					    (size_t)len);
+	}
+	if (revents & POLLIN) {
+		while ((len = recv_msg(sock->fd, &m, 0)) >= 0)
+			if (m.mh.msg_namelen >= sizeof(struct sockaddr_in))
+				group_packet(runs, n, sock, &m, (size_t)len);
+	}
+}
+
+/* Wait until `until` for datagrams on the sockets the active runs use. */
+static void
+group_receive(struct icmp_run *runs, size_t n, int64_t until)
+{
+	struct pollfd pfd[2];
+	const struct icmp_sock *socks[2];
+	struct timespec ts;
+	size_t i, j, np = 0;
+	int64_t left;
+
+	for (i = 0; i < n; i++) {
+		if (!runs[i].active)
+			continue;
+		for (j = 0; j < np && socks[j] != runs[i].sock; j++)
+			;
+		if (j == np && np < 2) {
+			socks[np] = runs[i].sock;
+			pfd[np].fd = runs[i].sock->fd;
+			pfd[np].events = POLLIN;
+			pfd[np++].revents = 0;
+		}
+	}
+	if (np == 0 || (left = until - mono_now_us()) <= 0)
+		return;
+	ts.tv_sec = left / USEC_PER_SEC;
+	ts.tv_nsec = (left % USEC_PER_SEC) * 1000;
+	if (ppoll(pfd, np, &ts, NULL) <= 0)
+		return;
+	for (j = 0; j < np; j++)
+		if (pfd[j].revents != 0)
+			group_drain(runs, n, socks[j], pfd[j].revents);
+}
+
+/*
+ * Send what is due for one run; returns the time it next needs the loop,
+ * or -1 once it is finished (and its result filled).
+ */
+static int64_t
+run_step(struct icmp_run *run, int64_t now, int *ttl_set)
+{
+	int want = run->t->ttl > 0 ? (int)run->t->ttl : -1;
+	int *cur = &ttl_set[run->dst.ss.ss_family == AF_INET ? 0 : 1];
+
+	while (now < run->deadline && run->nsent < run->count &&
+	    now >= run->next_send) {
+		if (*cur != want) {
+			set_ttl(run->sock, run->dst.ss.ss_family, want);
+			*cur = want;
+		}
+		if (run_send(run) == -1) {
+			run->count = run->nsent; /* nothing more goes out */
+			break;
+		}
+		run->next_send = run->sent_at[run->nsent - 1] + run->interval;
+	}
+	if (now >= run->deadline ||
+	    (run->nsent >= run->count && run_done(run))) {
+		run_finish(run, run->r);
+		run->active = false;
+		return -1;
+	}
+	return run->nsent < run->count && run->next_send < run->deadline
+	    ? run->next_send
+	    : run->deadline;
+}
+
+void
+probe_icmp_group(const struct target *const *t, const int64_t *deadline,
+    size_t n, struct probe_env *env, struct result *r)
+{
+	static struct icmp_run runs[PROBE_ICMP_GROUP_MAX];
+	int ttl_set[2] = {-2, -2};
+	int64_t now, wake, next;
+	size_t i, nactive;
+
+	if (n > PROBE_ICMP_GROUP_MAX)
+		n = PROBE_ICMP_GROUP_MAX;
+	for (i = 0; i < n; i++)
+		if (run_setup(&runs[i], t[i], deadline[i], env, &r[i]) == -1)
+			runs[i].active = false;
+	for (;;) {
+		now = mono_now_us();
+		wake = INT64_MAX;
+		for (i = 0, nactive = 0; i < n; i++) {
+			if (!runs[i].active ||
+			    (next = run_step(&runs[i], now, ttl_set)) == -1)
+				continue;
+			nactive++;
+			if (next < wake)
+				wake = next;
+		}
+		if (nactive == 0)
+			break;
+		group_receive(runs, n, wake);
+	}
 }
 
 void
 probe_icmp_run(const struct target *t, int64_t deadline_us,
     struct probe_env *env, struct result *r)
 {
-	struct icmp_run run;
-	struct resolved addrs;
-	int64_t start = mono_now_us(), interval, next;
-	int family = t->ipv == 4 ? AF_INET : t->ipv == 6 ? AF_INET6 : 0;
-
-	if (resolve_host(t->host, 0, family, start + (deadline_us - start) / 2,
-	        &addrs, r) == -1)
-		return;
-	run_init(&run, t, env);
-	run.dst = addrs.v[0];
-	resolve_ntop(&run.dst, r->address, sizeof(r->address));
-	if ((run.sock = pick_socket(env, run.dst.ss.ss_family, r)) == NULL)
-		return;
-	run.expect.family = run.dst.ss.ss_family;
-	run.expect.ip_header = run.sock->raw && run.expect.family == AF_INET;
-	run.expect.check_ident = run.sock->raw;
-	run.expect.ident = run.sock->ident;
-	run.expect.target = (struct sockaddr *)&run.dst.ss;
-	set_ttl(run.sock, run.expect.family, t->ttl > 0 ? (int)t->ttl : -1);
-	/*
-	 * A raw socket sees every ICMP packet unless it is connected: then
-	 * the kernel hands it only its target's, and no other worker's
-	 * socket has to look at our replies.
-	 */
-	(void)connect(run.sock->fd, (struct sockaddr *)&run.dst.ss,
-	    run.dst.len);
-	interval =
-	    t->interval_us > 0 ? t->interval_us : TARGET_ICMP_INTERVAL_US;
-	while (run.nsent < run.count && mono_now_us() < deadline_us) {
-		if (run_send(&run) == -1)
-			break;
-		next = run.sent_at[run.nsent - 1] + interval;
-		run_receive(&run,
-		    run.nsent < run.count && next < deadline_us ? next
-		                                                : deadline_us);
-	}
-	run_finish(&run, r);
+	probe_icmp_group(&t, &deadline_us, 1, env, r);
 }

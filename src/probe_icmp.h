@@ -16,4 +16,14 @@
 void probe_icmp_run(const struct target *t, int64_t deadline_us,
     struct probe_env *env, struct result *r);
 
+#define PROBE_ICMP_GROUP_MAX 32
+
+/*
+ * Run n (at most PROBE_ICMP_GROUP_MAX) ICMP probes at once over the same
+ * sockets, as fping does: every target's requests go out, then replies
+ * are handed to the probe they answer.  r[i] gets t[i]'s result.
+ */
+void probe_icmp_group(const struct target *const *t, const int64_t *deadline,
+    size_t n, struct probe_env *env, struct result *r);
+
 #endif

@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "msg.h"
+#include "probe_icmp.h"
 #include "proc.h"
 #include "supervisor.h"
 #include "util.h"
@@ -48,7 +49,7 @@ struct jobq {
  * only the first slots get ICMP sockets.  Jobs and idle slots come in two
  * classes: ICMP jobs need an ICMP slot; other jobs take any slot.
  */
-#define SUP_ICMP_SLOTS_MAX 64
+#define SUP_ICMP_SLOTS_MAX 16
 
 /*
  * A worker holds up to SUP_DEPTH probes: one running, the next already in
@@ -56,7 +57,13 @@ struct jobq {
  * Idle slots take work first; "spare" slots (holding one) only when no
  * idle one fits.
  */
-#define SUP_DEPTH 4
+#define SUP_DEPTH 2
+
+/*
+ * An ICMP slot holding only ICMP probes takes up to a group's worth: its
+ * worker runs all that wait in its socket at once, as one sweep.
+ */
+#define SUP_HOLD_MAX PROBE_ICMP_GROUP_MAX
 enum { CLASS_ICMP, CLASS_PLAIN, CLASS_MAX };
 
 struct idle_stack {
@@ -72,10 +79,11 @@ struct slot {
 	struct event *ev_read;
 	struct event *ev_deadline;
 	struct event *ev_respawn;
-	struct job jobs[SUP_DEPTH]; /* jobs[0] runs, the rest wait */
+	struct job jobs[SUP_HOLD_MAX]; /* jobs[0] runs, the rest wait */
+	unsigned held_icmp;            /* how many of them are ICMP */
 	unsigned held;
-	bool in_spare;             /* listed on its class's spare stack */
-	uint64_t stale[SUP_DEPTH]; /* cancelled while waiting in it */
+	bool in_spare;                /* listed on its class's spare stack */
+	uint64_t stale[SUP_HOLD_MAX]; /* cancelled while waiting in it */
 	unsigned nstale;
 	int64_t allowed_us;   /* timeout + slack of jobs[0] */
 	int64_t sent_us;      /* monotonic time jobs[0] started */
@@ -100,7 +108,6 @@ struct sup {
 	struct event *ev_rate; /* wakes dispatch when --rate allows */
 	int64_t next_start_us; /* earliest start the rate allows */
 	bool draining;
-	size_t inflight;
 	int64_t starved_since; /* when the last worker was lost */
 	struct sup_stats stats;
 };
@@ -249,22 +256,53 @@ slot_start_head(struct slot *s)
 	evtimer_add(s->ev_deadline, &tv);
 }
 
-/* A good answer arrived: hand it on; the next held job starts. */
+/* The worker runs every probe it holds at once (an ICMP group). */
+static bool
+slot_grouped(const struct slot *s)
+{
+	return s->class == CLASS_ICMP && s->held > 0 && s->held_icmp == s->held;
+}
+
+/* How many jobs s may hold if given one more of class jc. */
+static unsigned
+slot_depth(const struct slot *s, int jc)
+{
+	if (s->class == CLASS_ICMP && jc == CLASS_ICMP &&
+	    s->held_icmp == s->held)
+		return SUP_HOLD_MAX;
+	return SUP_DEPTH;
+}
+
+/* Take jobs[i] out of s. */
+static struct job
+slot_remove(struct slot *s, unsigned i)
+{
+	struct job job = s->jobs[i];
+
+	memmove(&s->jobs[i], &s->jobs[i + 1],
+	    (s->held - i - 1) * sizeof(s->jobs[0]));
+	s->held--;
+	if (job_class(&job) == CLASS_ICMP)
+		s->held_icmp--;
+	return job;
+}
+
+/* A good answer to jobs[i] arrived: hand it on. */
 static void
-slot_answered(struct slot *s, const struct msg_probe_result *m)
+slot_answered(struct slot *s, unsigned i, const struct msg_probe_result *m)
 {
 	struct sup *sup = s->sup;
-	struct job job = s->jobs[0];
+	struct job job;
 
-	evtimer_del(s->ev_deadline);
-	memmove(&s->jobs[0], &s->jobs[1], (SUP_DEPTH - 1) * sizeof(s->jobs[0]));
-	s->held--;
+	if (i == 0)
+		evtimer_del(s->ev_deadline);
+	job = slot_remove(s, i);
 	s->failures = 0;
-	if (s->held == 0)
-		sup->inflight--;
 	if (s->held > 0) {
-		slot_start_head(s);
-		spare_push(sup, s);
+		if (i == 0)
+			slot_start_head(s);
+		if (s->held < slot_depth(s, s->class))
+			spare_push(sup, s);
 	} else
 		idle_push(sup, s);
 	deliver(sup, job, &m->result);
@@ -274,9 +312,21 @@ slot_answered(struct slot *s, const struct msg_probe_result *m)
  * Handle one datagram from a worker: 1 when one was read, 0 when there
  * was none or the worker is gone.  A malformed one gets the worker killed.
  */
+/* The index of the held job with this id, or s->held. */
+static unsigned
+slot_find(const struct slot *s, uint64_t id)
+{
+	unsigned i;
+
+	for (i = 0; i < s->held && s->jobs[i].id != id; i++)
+		;
+	return i;
+}
+
 static int
 slot_read_one(struct slot *s)
 {
+	unsigned i;
 	uint8_t buf[MSG_MAX + 1];
 	struct msg_probe_result m;
 	char why[128], detail[sizeof(((struct slot *)0)->kill_detail)];
@@ -290,13 +340,13 @@ slot_read_one(struct slot *s)
 	else if (msg_decode_probe_result(buf, (size_t)n, &m, why,
 	             sizeof(why)) == -1)
 		; /* why says what was wrong */
-	else if (s->held > 0 && m.id == s->jobs[0].id) {
-		slot_answered(s, &m);
+	else if ((i = slot_find(s, m.id)) < s->held) {
+		slot_answered(s, i, &m);
 		return 1;
 	} else if (s->nstale > 0 && m.id == s->stale[0]) {
 		/* Reported cancelled already: the answer goes unread. */
 		memmove(&s->stale[0], &s->stale[1],
-		    (SUP_DEPTH - 1) * sizeof(s->stale[0]));
+		    (SUP_HOLD_MAX - 1) * sizeof(s->stale[0]));
 		s->nstale--;
 		return 1;
 	} else
@@ -453,13 +503,19 @@ death_reason(const struct slot *s, int status, enum reason *reason, char *msg,
 	}
 }
 
-/* Jobs a dead worker held but never started go back to their queue. */
+/*
+ * Jobs a dead worker held but never started go back to their queue.  A
+ * worker running a group may have started any of them: they stay, and
+ * its death is reported for each.
+ */
 static void
 slot_return_waiting(struct slot *s)
 {
 	struct sup *sup = s->sup;
 	unsigned i;
 
+	if (slot_grouped(s))
+		return;
 	for (i = s->held; i > 1; i--) {
 		if (sup->draining)
 			deliver_failure(sup, NULL, s->jobs[i - 1],
@@ -470,8 +526,8 @@ slot_return_waiting(struct slot *s)
 			jobq_unpop(&sup->queue[job_class(&s->jobs[i - 1])],
 			    s->jobs[i - 1]);
 	}
-	if (s->held > 1)
-		s->held = 1;
+	while (s->held > 1)
+		slot_remove(s, s->held - 1);
 }
 
 static void
@@ -479,17 +535,17 @@ slot_reaped(struct slot *s, int status)
 {
 	struct sup *sup = s->sup;
 	char msg[RESULT_ERROR_MAX], how[64];
-	enum reason reason;
-	struct job job;
-	bool was_busy;
+	enum reason reason = REASON_CRASH;
+	struct job jobs[SUP_HOLD_MAX];
+	unsigned i, nheld;
 
 	/* What it sent before dying counts: its answers are in the socket. */
 	if (s->kill_reason == KILL_NONE)
 		while (s->held > 0 && slot_read_one(s) == 1)
 			;
 	slot_return_waiting(s);
-	job = s->jobs[0];
-	was_busy = s->held > 0;
+	nheld = s->held;
+	memcpy(jobs, s->jobs, nheld * sizeof(jobs[0]));
 	if (s->ev_read != NULL)
 		event_free(s->ev_read);
 	s->ev_read = NULL;
@@ -497,17 +553,16 @@ slot_reaped(struct slot *s, int status)
 	close(s->fd);
 	s->fd = -1;
 	s->pid = 0;
-	s->held = 0;
+	s->held = s->held_icmp = 0;
 	s->nstale = 0;
 	sup->alive--;
 	if (sup->alive == 0)
 		sup->starved_since = mono_now_us();
-	if (was_busy) {
-		sup->inflight--;
+	if (nheld > 0) {
 		death_reason(s, status, &reason, msg, sizeof(msg));
 		if (reason != REASON_CANCELLED)
 			sup->stats.crashes++;
-		log_info("probe of %s failed: %s", job.target->spec, msg);
+		log_info("probe of %s failed: %s", jobs[0].target->spec, msg);
 	} else {
 		idle_remove(sup, s);
 		proc_describe_status(status, how, sizeof(how));
@@ -517,8 +572,8 @@ slot_reaped(struct slot *s, int status)
 		s->failures++;
 	if (!sup->draining)
 		slot_schedule_respawn(s);
-	if (was_busy)
-		deliver_failure(sup, s, job, reason, msg);
+	for (i = 0; i < nheld; i++)
+		deliver_failure(sup, s, jobs[i], reason, msg);
 }
 
 static void
@@ -562,11 +617,11 @@ slot_send(struct slot *s, struct job job)
 	if (send(s->fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
 		return -1;
 	s->jobs[s->held++] = job;
-	if (s->held == 1) {
+	if (job_class(&job) == CLASS_ICMP)
+		s->held_icmp++;
+	if (s->held == 1)
 		slot_start_head(s);
-		sup->inflight++;
-	}
-	if (s->held < SUP_DEPTH)
+	if (s->held < slot_depth(s, s->class))
 		spare_push(sup, s);
 	return 0;
 }
@@ -625,7 +680,7 @@ spare_pop(struct sup *sup, int class)
 		s = &sup->slots[st->v[--st->n]];
 		s->in_spare = false;
 		if (s->pid > 0 && s->kill_reason == KILL_NONE && s->held > 0 &&
-		    s->held < SUP_DEPTH)
+		    s->held < slot_depth(s, class))
 			return s;
 	}
 	return NULL;
@@ -707,7 +762,7 @@ sup_queued(const struct sup *sup)
 	unsigned i;
 
 	for (i = 0; i < sup->cfg.workers; i++)
-		if (sup->slots[i].held > 1)
+		if (sup->slots[i].held > 1 && !slot_grouped(&sup->slots[i]))
 			n += sup->slots[i].held - 1;
 	return n;
 }
@@ -715,7 +770,15 @@ sup_queued(const struct sup *sup)
 size_t
 sup_inflight(const struct sup *sup)
 {
-	return sup->inflight;
+	const struct slot *s;
+	size_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < sup->cfg.workers; i++) {
+		s = &sup->slots[i];
+		n += slot_grouped(s) ? s->held : s->held > 0;
+	}
+	return n;
 }
 
 const struct sup_stats *
@@ -750,13 +813,15 @@ slot_cancel_waiting(struct slot *s)
 {
 	unsigned i;
 
+	if (slot_grouped(s))
+		return; /* all of them may be running */
 	for (i = 1; i < s->held; i++) {
 		s->stale[s->nstale++] = s->jobs[i].id;
 		deliver_failure(s->sup, NULL, s->jobs[i], REASON_CANCELLED,
 		    "cancelled: shutting down before the probe started");
 	}
-	if (s->held > 1)
-		s->held = 1;
+	while (s->held > 1)
+		slot_remove(s, s->held - 1);
 }
 
 void

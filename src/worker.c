@@ -15,6 +15,7 @@
 #include "log.h"
 #include "msg.h"
 #include "probe.h"
+#include "probe_icmp.h"
 #include "util.h"
 #include "worker.h"
 
@@ -123,15 +124,88 @@ worker_handle(int fd, struct msg_probe_req *req, struct probe_env *env)
 	return 0;
 }
 
+/* Send one result; -1 when the supervisor is gone. */
+static int
+worker_reply(int fd, const struct msg_probe_result *res)
+{
+	uint8_t out[MSG_MAX];
+	ssize_t n;
+
+	if ((n = msg_encode_probe_result(res, out, sizeof(out))) == -1)
+		fatalx("worker: result does not fit a message");
+	return send(fd, out, (size_t)n, MSG_NOSIGNAL) == n ? 0 : -1;
+}
+
+/* Run ICMP requests together, as one sweep, and answer each. */
+static int
+worker_handle_group(int fd, struct msg_probe_req *reqs, size_t n,
+    struct probe_env *env)
+{
+	static struct msg_probe_result res[PROBE_ICMP_GROUP_MAX];
+	static struct result r[PROBE_ICMP_GROUP_MAX];
+	const struct target *t[PROBE_ICMP_GROUP_MAX];
+	int64_t dl[PROBE_ICMP_GROUP_MAX], t0 = mono_now_us(), longest = 0;
+	int64_t wall = wall_now_us();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		result_init(&r[i]);
+		r[i].start_us = wall;
+		t[i] = &reqs[i].target;
+		dl[i] = t0 + reqs[i].timeout_us;
+		if (reqs[i].timeout_us > longest)
+			longest = reqs[i].timeout_us;
+	}
+	arm_cpu_budget(longest);
+	alarm((unsigned)(longest / USEC_PER_SEC) + 2);
+	probe_icmp_group(t, dl, n, env, r);
+	alarm(0);
+	for (i = 0; i < n; i++) {
+		memset(&res[i], 0, sizeof(res[i]));
+		res[i].id = reqs[i].id;
+		res[i].result = r[i];
+		if (worker_reply(fd, &res[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read one request, blocking when wait is set; 1 with *req filled, 0 when
+ * none is waiting or the supervisor is gone (*gone set), exit on garbage.
+ */
+static int
+worker_read(int fd, bool wait, struct msg_probe_req *req, bool *gone)
+{
+	uint8_t buf[MSG_MAX + 1];
+	char why[128];
+	ssize_t n;
+
+	for (;;) {
+		n = recv(fd, buf, sizeof(buf), wait ? 0 : MSG_DONTWAIT);
+		if (n == 0 || (n == -1 && errno != EINTR && errno != EAGAIN))
+			*gone = true;
+		if (n <= 0 && (n != -1 || errno != EINTR))
+			return 0;
+		if (n > 0)
+			break;
+	}
+	if (msg_decode_probe_req(buf, (size_t)n, req, why, sizeof(why)) == -1) {
+		log_errorx("worker: bad request: %s", why);
+		exit(3);
+	}
+	return 1;
+}
+
 int
 worker_main(int fd, void *arg)
 {
 	struct worker_ctx *ctx = arg;
 	struct probe_env env = {&ctx->icmp, 0, 0};
-	struct msg_probe_req req;
-	uint8_t buf[MSG_MAX + 1];
-	char why[128];
-	ssize_t n;
+	static struct msg_probe_req reqs[PROBE_ICMP_GROUP_MAX + 1];
+	size_t n, i;
+	bool gone = false, more;
+	int rc = 0;
 
 	prctl(PR_SET_NAME, "pulse-worker", 0, 0, 0);
 	worker_signals();
@@ -141,23 +215,26 @@ worker_main(int fd, void *arg)
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	apply_limits(&ctx->limits);
 	probe_env_seed(&env);
-	for (;;) {
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n == 0)
-			return 0;
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return 1;
+	while (rc == 0 && !gone) {
+		if (worker_read(fd, true, &reqs[0], &gone) == 0)
+			break;
+		/* ICMP requests waiting behind this one run with it. */
+		n = 1;
+		more = reqs[0].target.kind == TARGET_ICMP;
+		while (more && n < PROBE_ICMP_GROUP_MAX &&
+		    worker_read(fd, false, &reqs[n], &gone) == 1) {
+			more = reqs[n].target.kind == TARGET_ICMP;
+			n++;
 		}
-		if (msg_decode_probe_req(buf, (size_t)n, &req, why,
-		        sizeof(why)) == -1) {
-			log_errorx("worker: bad request: %s", why);
-			return 3;
-		}
-		n = worker_handle(fd, &req, &env);
-		target_clear(&req.target);
-		if (n == -1)
-			return 1;
+		if (n > 1 && !more) /* the last one read is not ICMP */
+			rc = worker_handle_group(fd, reqs, n - 1, &env) == -1 ||
+			    worker_handle(fd, &reqs[n - 1], &env) == -1;
+		else if (n > 1)
+			rc = worker_handle_group(fd, reqs, n, &env);
+		else
+			rc = worker_handle(fd, &reqs[0], &env);
+		for (i = 0; i < n; i++)
+			target_clear(&reqs[i].target);
 	}
+	return rc != 0 ? 1 : 0;
 }

@@ -13,8 +13,10 @@ command -v ip >/dev/null 2>&1 || skip "ip (iproute2) is not installed"
 NS_A=pulse-e2e-a-$$
 NS_B=pulse-e2e-b-$$
 ns_cleanup() {
+	_nrc=$?
 	ip netns del "$NS_A" 2>/dev/null || true
 	ip netns del "$NS_B" 2>/dev/null || true
+	(exit $_nrc)
 	e2e_cleanup
 }
 trap ns_cleanup EXIT
@@ -79,3 +81,46 @@ assert_jq "$OUT" '.results[] | select(.target == "icmp://203.0.113.9") |
     .reason == "unreachable" and
     (.error | test("unreachable \\(from 192\\.0\\.2\\.2\\)$"))' \
     "ping socket: router error"
+
+# A worker runs the ICMP probes waiting in its socket together, as one
+# sweep.  Killed mid-sweep, every probe it held is reported as crashed;
+# the rest run on its replacement.  40 distinct probes of the silent host
+# (size= makes them distinct), one worker: one group of 32, then 8.
+ip netns exec "$NS_A" sysctl -qw net.ipv4.ping_group_range="1 0"
+f=$E2E_TMP/group.txt
+: >"$f"
+i=1
+while [ $i -le 40 ]; do
+	echo "192.0.2.2 size=$i timeout=2s name=g$i" >>"$f"
+	i=$((i + 1))
+done
+OUT=$E2E_TMP/out
+ERR=$E2E_TMP/err
+ip netns exec "$NS_A" timeout -k 5 60 "$PULSE" scan --workers 1 -t "$f" \
+    >"$OUT" 2>"$ERR" &
+WRAP=$!
+track_pid "$WRAP"
+i=0
+W=
+while [ -z "$W" ] && [ $i -lt 100 ]; do
+	sleep 0.05
+	for p in $(pgrep -f "$PULSE scan --workers 1 -t $f" 2>/dev/null); do
+		[ "$(comm_of "$p")" = pulse-worker ] && W=$p
+	done
+	i=$((i + 1))
+done
+[ -n "$W" ] || fail "no worker found for the group test"
+sleep 0.5
+kill -SEGV "$W"
+RC=0
+wait "$WRAP" || RC=$?
+untrack_pid "$WRAP"
+check_sanitizers
+assert_rc 1 "group test"
+assert_document "$OUT"
+assert_jq "$OUT" '.counts.total == 40' "every probe has a result"
+assert_jq "$OUT" '[.results[] | select(.reason == "crash")] | length == 32
+    and all(.error == "worker crashed: SIGSEGV")' \
+    "the 32 probes of the group are reported crashed"
+assert_jq "$OUT" '[.results[] | select(.reason == "timeout")] | length == 8' \
+    "the other 8 ran on the respawned worker and timed out"

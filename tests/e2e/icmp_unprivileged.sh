@@ -12,7 +12,9 @@ RANGE_FILE=/proc/sys/net/ipv4/ping_group_range
 [ -w "$RANGE_FILE" ] || skip "cannot change ping_group_range"
 SAVED_RANGE=$(cat "$RANGE_FILE")
 restore_cleanup() {
+	_nrc=$?
 	printf '%s\n' "$SAVED_RANGE" >"$RANGE_FILE" 2>/dev/null || true
+	(exit $_nrc)
 	e2e_cleanup
 }
 trap restore_cleanup EXIT
