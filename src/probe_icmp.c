@@ -198,7 +198,7 @@ static void
 run_fail(struct icmp_run *run, enum reason reason, const char *what, int err)
 {
 	snprintf(run->error, sizeof(run->error), "%s%s%s", what,
-	    *what != '\0' ? ": " : "", strerror(err));
+	    *what != '\0' ? ": " : "", net_strerror(err));
 	run->error_reason = reason;
 }
 

@@ -34,12 +34,12 @@ connect_failed(struct result *r, int err)
 	case ENETDOWN:
 	case EADDRNOTAVAIL:
 	case ENONET:
-		result_fail(r, REASON_UNREACHABLE, "%s", strerror(err));
+		result_fail(r, REASON_UNREACHABLE, "%s", net_strerror(err));
 		break;
 	case EACCES:
 	case EPERM:
 		result_fail(r, REASON_PERMISSION, "connect not permitted: %s",
-		    strerror(err));
+		    net_strerror(err));
 		break;
 	default:
 		result_fail(r, REASON_INTERNAL, "connect: %s", strerror(err));

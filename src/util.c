@@ -267,6 +267,35 @@ parse_int_range(const char *s, long long min, long long max, long long *out,
 	return 0;
 }
 
+const char *
+net_strerror(int err)
+{
+	switch (err) {
+	case ENETUNREACH:
+		return "network unreachable";
+	case EHOSTUNREACH:
+		return "no route to host";
+	case EHOSTDOWN:
+		return "host down";
+	case ENETDOWN:
+		return "network down";
+	case EADDRNOTAVAIL:
+		return "address not available";
+	case ECONNREFUSED:
+		return "connection refused";
+	case EACCES:
+		return "permission denied";
+	case EPERM:
+		return "operation not permitted";
+	case EMSGSIZE:
+		return "message too long";
+	case ENOBUFS:
+		return "no buffer space available";
+	default:
+		return strerror(err);
+	}
+}
+
 /* Length of the UTF-8 sequence at s, or 0 if it is malformed. */
 static size_t
 utf8_seqlen(const unsigned char *s)

@@ -39,6 +39,9 @@ void duration_format(int64_t us, char *buf, size_t len);
 int parse_int_range(const char *, long long min, long long max, long long *out,
     char *errbuf, size_t errlen);
 
+/* A lower-case phrase for a network errno, "no route to host". */
+const char *net_strerror(int err);
+
 /* True when the NUL-terminated string is valid UTF-8. */
 int utf8_valid(const char *);
 

@@ -1,6 +1,7 @@
 /* Unit tests for util.c: durations, integers, UTF-8, time, allocation. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -352,6 +353,17 @@ test_xalloc(void **state)
 	free(p);
 }
 
+/* Network errors read as short lower-case phrases; others fall back to
+ * strerror. */
+static void
+test_net_strerror(void **state)
+{
+	assert_string_equal(net_strerror(EHOSTUNREACH), "no route to host");
+	assert_string_equal(net_strerror(ENETUNREACH), "network unreachable");
+	assert_string_equal(net_strerror(ECONNREFUSED), "connection refused");
+	assert_string_equal(net_strerror(ENOENT), strerror(ENOENT));
+}
+
 int
 main(void)
 {
@@ -367,6 +379,7 @@ main(void)
 	    cmocka_unit_test(test_format_rfc3339),
 	    cmocka_unit_test(test_clocks),
 	    cmocka_unit_test(test_xalloc),
+	    cmocka_unit_test(test_net_strerror),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
