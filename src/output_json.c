@@ -9,20 +9,55 @@
 #include "output_json.h"
 #include "util.h"
 
-/* Seconds with microsecond precision and no float noise: 0.000123, 5.0. */
+/*
+ * Add a field whose name is a string constant and new to the object: json-c
+ * then neither copies the name nor looks for an earlier field of it.
+ */
+static void
+jadd(json_object *o, const char *key, json_object *val)
+{
+	json_object_object_add_ex(o, key, val,
+	    JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
+}
+
+/*
+ * v / 10^digits as decimal text, with no float noise: fixed_text(123, 6)
+ * is "0.000123".  Trailing zeros go, but one digit stays after the point.
+ * Written by hand because a scan renders thousands of these.
+ */
+static void
+fixed_text(int64_t v, int digits, char *buf, size_t len)
+{
+	char tmp[32];
+	size_t n = 0, o = 0;
+	uint64_t mag = v < 0 ? (uint64_t) - (v + 1) + 1 : (uint64_t)v;
+	int d;
+
+	/* Digits from the least significant: the fraction, '.', the rest. */
+	for (d = 0; d < digits; d++, mag /= 10)
+		tmp[n++] = (char)('0' + mag % 10);
+	if (digits > 0)
+		tmp[n++] = '.';
+	do {
+		tmp[n++] = (char)('0' + mag % 10);
+		mag /= 10;
+	} while (mag > 0);
+	if (v < 0)
+		tmp[n++] = '-';
+	while (n > 0 && o + 1 < len)
+		buf[o++] = tmp[--n];
+	buf[o] = '\0';
+	while (digits > 0 && o > 2 && buf[o - 1] == '0' && buf[o - 2] != '.')
+		buf[--o] = '\0';
+}
+
+/* Seconds with microsecond precision: 0.000123, 5.0. */
 static json_object *
 json_seconds(int64_t us)
 {
-	char buf[48];
-	size_t n;
-	int64_t mag = us < 0 ? -us : us;
+	char buf[32];
 
-	snprintf(buf, sizeof(buf), "%s%" PRId64 ".%06" PRId64,
-	    us < 0 ? "-" : "", (int64_t)(mag / USEC_PER_SEC),
-	    (int64_t)(mag % USEC_PER_SEC));
-	n = strlen(buf);
-	while (n > 0 && buf[n - 1] == '0' && buf[n - 2] != '.')
-		buf[--n] = '\0';
+	fixed_text(us, 6, buf, sizeof(buf));
 	return json_object_new_double_s((double)us / USEC_PER_SEC, buf);
 }
 
@@ -45,28 +80,28 @@ json_icmp(json_object *o, const struct result *r)
 	json_object *rtt = NULL;
 	char loss[16];
 
-	json_object_object_add(o, "sent", json_object_new_int64(r->sent));
-	json_object_object_add(o, "received",
-	    json_object_new_int64(r->received));
-	snprintf(loss, sizeof(loss), "%.4f",
-	    r->sent > 0 ? (double)(r->sent - r->received) / r->sent : 1.0);
-	json_object_object_add(o, "loss_ratio",
+	jadd(o, "sent", json_object_new_int64(r->sent));
+	jadd(o, "received", json_object_new_int64(r->received));
+	/* The ratio in ten-thousandths, rounded half up. */
+	fixed_text(r->sent > 0
+	        ? ((int64_t)(r->sent - r->received) * 20000 / r->sent + 1) / 2
+	        : 10000,
+	    4, loss, sizeof(loss));
+	jadd(o, "loss_ratio",
 	    json_object_new_double_s(r->sent > 0
 	            ? (double)(r->sent - r->received) / r->sent
 	            : 1.0,
 	        loss));
-	json_object_object_add(o, "duplicates",
-	    json_object_new_int64(r->duplicates));
+	jadd(o, "duplicates", json_object_new_int64(r->duplicates));
 	if (r->received > 0) {
 		rtt = json_object_new_object();
-		json_object_object_add(rtt, "min", json_seconds(r->rtt_min_us));
-		json_object_object_add(rtt, "avg", json_seconds(r->rtt_avg_us));
-		json_object_object_add(rtt, "max", json_seconds(r->rtt_max_us));
-		json_object_object_add(rtt, "stddev",
-		    json_seconds(r->rtt_stddev_us));
+		jadd(rtt, "min", json_seconds(r->rtt_min_us));
+		jadd(rtt, "avg", json_seconds(r->rtt_avg_us));
+		jadd(rtt, "max", json_seconds(r->rtt_max_us));
+		jadd(rtt, "stddev", json_seconds(r->rtt_stddev_us));
 	}
-	json_object_object_add(o, "rtt_seconds", rtt);
-	json_object_object_add(o, "reply_ttl",
+	jadd(o, "rtt_seconds", rtt);
+	jadd(o, "reply_ttl",
 	    r->reply_ttl >= 0 ? json_object_new_int(r->reply_ttl) : NULL);
 }
 
@@ -78,33 +113,26 @@ json_result(const struct target *t, const struct result *r,
 	char canon[TARGET_HOST_MAX + 32];
 
 	target_canonical(t, canon, sizeof(canon));
-	json_object_object_add(o, "target", json_object_new_string(canon));
-	json_object_object_add(o, "name",
-	    json_object_new_string(target_name(t)));
-	json_object_object_add(o, "kind",
-	    json_object_new_string(target_kind_name(t->kind)));
-	json_object_object_add(o, "host", json_object_new_string(t->host));
+	jadd(o, "target", json_object_new_string(canon));
+	jadd(o, "name", json_object_new_string(target_name(t)));
+	jadd(o, "kind", json_object_new_string(target_kind_name(t->kind)));
+	jadd(o, "host", json_object_new_string(t->host));
 	if (t->kind != TARGET_ICMP)
-		json_object_object_add(o, "port", json_object_new_int(t->port));
-	json_object_object_add(o, "success",
-	    json_object_new_boolean(r->success));
-	json_object_object_add(o, "reason",
+		jadd(o, "port", json_object_new_int(t->port));
+	jadd(o, "success", json_object_new_boolean(r->success));
+	jadd(o, "reason",
 	    r->success ? NULL : json_object_new_string(reason_name(r->reason)));
-	json_object_object_add(o, "error",
-	    r->success ? NULL : json_string_or_null(r->error));
-	json_object_object_add(o, "address", json_string_or_null(r->address));
-	json_object_object_add(o, "timeout_seconds",
+	jadd(o, "error", r->success ? NULL : json_string_or_null(r->error));
+	jadd(o, "address", json_string_or_null(r->address));
+	jadd(o, "timeout_seconds",
 	    json_seconds(
 	        t->timeout_us > 0 ? t->timeout_us : default_timeout_us));
-	json_object_object_add(o, "duration_seconds",
-	    json_seconds(r->duration_us));
-	json_object_object_add(o, "dns_seconds",
-	    json_seconds_or_null(r->dns_us));
+	jadd(o, "duration_seconds", json_seconds(r->duration_us));
+	jadd(o, "dns_seconds", json_seconds_or_null(r->dns_us));
 	if (t->kind == TARGET_ICMP)
 		json_icmp(o, r);
 	else
-		json_object_object_add(o, "connect_seconds",
-		    json_seconds_or_null(r->connect_us));
+		jadd(o, "connect_seconds", json_seconds_or_null(r->connect_us));
 	return o;
 }
 
@@ -115,11 +143,10 @@ json_counts(const struct scan_report *rep)
 	struct scan_counts c;
 
 	scan_report_count(rep, &c);
-	json_object_object_add(o, "total", json_object_new_int64(c.total));
-	json_object_object_add(o, "up", json_object_new_int64(c.up));
-	json_object_object_add(o, "down", json_object_new_int64(c.down));
-	json_object_object_add(o, "cancelled",
-	    json_object_new_int64(c.cancelled));
+	jadd(o, "total", json_object_new_int64(c.total));
+	jadd(o, "up", json_object_new_int64(c.up));
+	jadd(o, "down", json_object_new_int64(c.down));
+	jadd(o, "cancelled", json_object_new_int64(c.cancelled));
 	return o;
 }
 
@@ -155,16 +182,12 @@ put_head(FILE *f, const struct scan_report *rep)
 	size_t n;
 
 	format_rfc3339(rep->start_us, started, sizeof(started));
-	json_object_object_add(doc, "version",
-	    json_object_new_string(PULSE_VERSION));
-	json_object_object_add(doc, "started", json_object_new_string(started));
-	json_object_object_add(doc, "duration_seconds",
-	    json_seconds(rep->duration_us));
-	json_object_object_add(doc, "workers",
-	    json_object_new_int64(rep->workers));
-	json_object_object_add(doc, "interrupted",
-	    json_string_or_null(rep->interrupted));
-	json_object_object_add(doc, "counts", json_counts(rep));
+	jadd(doc, "version", json_object_new_string(PULSE_VERSION));
+	jadd(doc, "started", json_object_new_string(started));
+	jadd(doc, "duration_seconds", json_seconds(rep->duration_us));
+	jadd(doc, "workers", json_object_new_int64(rep->workers));
+	jadd(doc, "interrupted", json_string_or_null(rep->interrupted));
+	jadd(doc, "counts", json_counts(rep));
 	text = json_object_to_json_string_ext(doc, JSON_FLAGS);
 	n = strlen(text);
 	if (n < 2 || strcmp(text + n - 2, "\n}") != 0) {

@@ -413,6 +413,42 @@ test_scan_report_count(void **state)
 }
 
 /* Every test here runs between setup() and teardown(). */
+/* ICMP results carry echo counts, the loss ratio written exactly
+ * (2 of 3 answered: "0.3333"), RTT statistics, and no port. */
+static void
+test_result_icmp(void **state)
+{
+	struct fixture *fx = *state;
+	json_object *doc, *res, *rtt;
+	char *text;
+
+	fx->t[0].kind = TARGET_ICMP;
+	fx->t[0].port = 0;
+	fx->r[0].sent = 3;
+	fx->r[0].received = 2;
+	fx->r[0].rtt_min_us = 10;
+	fx->r[0].rtt_avg_us = 15;
+	fx->r[0].rtt_max_us = 20;
+	fx->r[0].rtt_stddev_us = 5;
+	fx->r[0].reply_ttl = 64;
+	text = render(&fx->rep);
+	assert_non_null(strstr(text, "\"loss_ratio\": 0.3333,"));
+	assert_non_null(strstr(text, "\"min\": 0.00001,"));
+	doc = parse_one(text);
+	res = json_object_array_get_idx(member(doc, "results", json_type_array),
+	    0);
+	assert_null(json_object_object_get(res, "port"));
+	assert_null(json_object_object_get(res, "connect_seconds"));
+	want_string(res, "target", "icmp://127.0.0.1");
+	want_int(res, "sent", 3);
+	want_int(res, "received", 2);
+	want_int(res, "reply_ttl", 64);
+	rtt = member(res, "rtt_seconds", json_type_object);
+	want_seconds(rtt, "max", 0.00002);
+	json_object_put(doc);
+	free(text);
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -423,6 +459,7 @@ main(void)
 	    TEST(test_result_up),
 	    TEST(test_result_refused),
 	    TEST(test_result_cancelled),
+	    TEST(test_result_icmp),
 	    TEST(test_not_interrupted_and_empty),
 	    TEST(test_write_error),
 	    TEST(test_scan_report_count),
