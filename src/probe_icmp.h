@@ -16,7 +16,7 @@
 void probe_icmp_run(const struct target *t, int64_t deadline_us,
     struct probe_env *env, struct result *r);
 
-#define PROBE_ICMP_GROUP_MAX 32
+#define PROBE_ICMP_GROUP_MAX 64
 
 /*
  * Run n (at most PROBE_ICMP_GROUP_MAX) ICMP probes at once over the same

@@ -49,7 +49,7 @@ struct jobq {
  * only the first slots get ICMP sockets.  Jobs and idle slots come in two
  * classes: ICMP jobs need an ICMP slot; other jobs take any slot.
  */
-#define SUP_ICMP_SLOTS_MAX 16
+#define SUP_ICMP_SLOTS_MAX 8
 
 /*
  * A worker holds up to SUP_DEPTH probes: one running, the next already in

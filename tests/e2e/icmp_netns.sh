@@ -84,13 +84,13 @@ assert_jq "$OUT" '.results[] | select(.target == "icmp://203.0.113.9") |
 
 # A worker runs the ICMP probes waiting in its socket together, as one
 # sweep.  Killed mid-sweep, every probe it held is reported as crashed;
-# the rest run on its replacement.  40 distinct probes of the silent host
-# (size= makes them distinct), one worker: one group of 32, then 8.
+# the rest run on its replacement.  80 distinct probes of the silent host
+# (size= makes them distinct), one worker: one group of 64, then 16.
 ip netns exec "$NS_A" sysctl -qw net.ipv4.ping_group_range="1 0"
 f=$E2E_TMP/group.txt
 : >"$f"
 i=1
-while [ $i -le 40 ]; do
+while [ $i -le 80 ]; do
 	echo "192.0.2.2 size=$i timeout=2s name=g$i" >>"$f"
 	i=$((i + 1))
 done
@@ -118,9 +118,9 @@ untrack_pid "$WRAP"
 check_sanitizers
 assert_rc 1 "group test"
 assert_document "$OUT"
-assert_jq "$OUT" '.counts.total == 40' "every probe has a result"
-assert_jq "$OUT" '[.results[] | select(.reason == "crash")] | length == 32
+assert_jq "$OUT" '.counts.total == 80' "every probe has a result"
+assert_jq "$OUT" '[.results[] | select(.reason == "crash")] | length == 64
     and all(.error == "worker crashed: SIGSEGV")' \
-    "the 32 probes of the group are reported crashed"
-assert_jq "$OUT" '[.results[] | select(.reason == "timeout")] | length == 8' \
-    "the other 8 ran on the respawned worker and timed out"
+    "the 64 probes of the group are reported crashed"
+assert_jq "$OUT" '[.results[] | select(.reason == "timeout")] | length == 16' \
+    "the other 16 ran on the respawned worker and timed out"
