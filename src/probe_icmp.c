@@ -45,7 +45,8 @@ struct icmp_run {
 	char error[RESULT_ERROR_MAX];
 	enum reason error_reason;
 	int64_t start, deadline, interval, next_send;
-	bool active; /* still sending or waiting */
+	bool active;  /* still sending or waiting */
+	size_t index; /* in the group */
 	struct result *r;
 };
 
@@ -481,7 +482,8 @@ run_step(struct icmp_run *run, int64_t now, int *ttl_set)
 
 void
 probe_icmp_group(const struct target *const *t, const int64_t *deadline,
-    size_t n, struct probe_env *env, struct result *r)
+    size_t n, struct probe_env *env, struct result *r, probe_done_cb done,
+    void *arg)
 {
 	static struct icmp_run runs[PROBE_ICMP_GROUP_MAX];
 	int ttl_set[2] = {-2, -2};
@@ -490,16 +492,24 @@ probe_icmp_group(const struct target *const *t, const int64_t *deadline,
 
 	if (n > PROBE_ICMP_GROUP_MAX)
 		n = PROBE_ICMP_GROUP_MAX;
-	for (i = 0; i < n; i++)
-		if (run_setup(&runs[i], t[i], deadline[i], env, &r[i]) == -1)
+	for (i = 0; i < n; i++) {
+		if (run_setup(&runs[i], t[i], deadline[i], env, &r[i]) == -1) {
 			runs[i].active = false;
+			if (done != NULL)
+				done(arg, i);
+		}
+	}
 	for (;;) {
 		now = mono_now_us();
 		wake = INT64_MAX;
 		for (i = 0, nactive = 0; i < n; i++) {
-			if (!runs[i].active ||
-			    (next = run_step(&runs[i], now, ttl_set)) == -1)
+			if (!runs[i].active)
 				continue;
+			if ((next = run_step(&runs[i], now, ttl_set)) == -1) {
+				if (done != NULL)
+					done(arg, i);
+				continue;
+			}
 			nactive++;
 			if (next < wake)
 				wake = next;
@@ -514,5 +524,5 @@ void
 probe_icmp_run(const struct target *t, int64_t deadline_us,
     struct probe_env *env, struct result *r)
 {
-	probe_icmp_group(&t, &deadline_us, 1, env, r);
+	probe_icmp_group(&t, &deadline_us, 1, env, r, NULL, NULL);
 }

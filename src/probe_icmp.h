@@ -2,6 +2,7 @@
 #ifndef PULSE_PROBE_ICMP_H
 #define PULSE_PROBE_ICMP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "probe_env.h"
@@ -18,12 +19,17 @@ void probe_icmp_run(const struct target *t, int64_t deadline_us,
 
 #define PROBE_ICMP_GROUP_MAX 64
 
+/* Told that r[i] is final, as soon as it is. */
+typedef void (*probe_done_cb)(void *arg, size_t i);
+
 /*
  * Run n (at most PROBE_ICMP_GROUP_MAX) ICMP probes at once over the same
  * sockets, as fping does: every target's requests go out, then replies
- * are handed to the probe they answer.  r[i] gets t[i]'s result.
+ * are handed to the probe they answer.  r[i] gets t[i]'s result; done,
+ * if not NULL, hears of each as it ends.
  */
 void probe_icmp_group(const struct target *const *t, const int64_t *deadline,
-    size_t n, struct probe_env *env, struct result *r);
+    size_t n, struct probe_env *env, struct result *r, probe_done_cb done,
+    void *arg);
 
 #endif

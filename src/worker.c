@@ -97,33 +97,6 @@ drop_privileges(const struct worker_ctx *ctx)
 		fatalx("worker: regained root after dropping it");
 }
 
-/* Run one decoded request and send its result back. */
-static int
-worker_handle(int fd, struct msg_probe_req *req, struct probe_env *env)
-{
-	struct msg_probe_result res;
-	uint8_t out[MSG_MAX];
-	int64_t t0;
-	ssize_t n;
-
-	memset(&res, 0, sizeof(res));
-	res.id = req->id;
-	result_init(&res.result);
-	arm_cpu_budget(req->timeout_us);
-	/* The backstop: the supervisor's own deadline should come first. */
-	alarm((unsigned)(req->timeout_us / USEC_PER_SEC) + 2);
-	res.result.start_us = wall_now_us();
-	t0 = mono_now_us();
-	probe_run(&req->target, t0 + req->timeout_us, env, &res.result);
-	res.result.duration_us = mono_now_us() - t0;
-	alarm(0);
-	if ((n = msg_encode_probe_result(&res, out, sizeof(out))) == -1)
-		fatalx("worker: result does not fit a message");
-	if (send(fd, out, (size_t)n, MSG_NOSIGNAL) != n)
-		return -1;
-	return 0;
-}
-
 /* Send one result; -1 when the supervisor is gone. */
 static int
 worker_reply(int fd, const struct msg_probe_result *res)
@@ -136,16 +109,58 @@ worker_reply(int fd, const struct msg_probe_result *res)
 	return send(fd, out, (size_t)n, MSG_NOSIGNAL) == n ? 0 : -1;
 }
 
+/* Run one decoded request and send its result back. */
+static int
+worker_handle(int fd, struct msg_probe_req *req, struct probe_env *env)
+{
+	struct msg_probe_result res;
+	int64_t t0;
+
+	memset(&res, 0, sizeof(res));
+	res.id = req->id;
+	result_init(&res.result);
+	arm_cpu_budget(req->timeout_us);
+	/* The backstop: the supervisor's own deadline should come first. */
+	alarm((unsigned)(req->timeout_us / USEC_PER_SEC) + 2);
+	res.result.start_us = wall_now_us();
+	t0 = mono_now_us();
+	probe_run(&req->target, t0 + req->timeout_us, env, &res.result);
+	res.result.duration_us = mono_now_us() - t0;
+	alarm(0);
+	return worker_reply(fd, &res);
+}
+
+struct group_reply {
+	int fd;
+	const struct msg_probe_req *reqs;
+	struct result *r;
+	int failed;
+};
+
+/* A probe of the sweep is over: answer it now, not when all are. */
+static void
+group_done(void *arg, size_t i)
+{
+	struct group_reply *g = arg;
+	struct msg_probe_result res;
+
+	memset(&res, 0, sizeof(res));
+	res.id = g->reqs[i].id;
+	res.result = g->r[i];
+	if (worker_reply(g->fd, &res) == -1)
+		g->failed = 1;
+}
+
 /* Run ICMP requests together, as one sweep, and answer each. */
 static int
 worker_handle_group(int fd, struct msg_probe_req *reqs, size_t n,
     struct probe_env *env)
 {
-	static struct msg_probe_result res[PROBE_ICMP_GROUP_MAX];
 	static struct result r[PROBE_ICMP_GROUP_MAX];
 	const struct target *t[PROBE_ICMP_GROUP_MAX];
 	int64_t dl[PROBE_ICMP_GROUP_MAX], t0 = mono_now_us(), longest = 0;
 	int64_t wall = wall_now_us();
+	struct group_reply g = {fd, reqs, r, 0};
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -158,16 +173,9 @@ worker_handle_group(int fd, struct msg_probe_req *reqs, size_t n,
 	}
 	arm_cpu_budget(longest);
 	alarm((unsigned)(longest / USEC_PER_SEC) + 2);
-	probe_icmp_group(t, dl, n, env, r);
+	probe_icmp_group(t, dl, n, env, r, group_done, &g);
 	alarm(0);
-	for (i = 0; i < n; i++) {
-		memset(&res[i], 0, sizeof(res[i]));
-		res[i].id = reqs[i].id;
-		res[i].result = r[i];
-		if (worker_reply(fd, &res[i]) == -1)
-			return -1;
-	}
-	return 0;
+	return g.failed ? -1 : 0;
 }
 
 /*
