@@ -36,6 +36,7 @@ enum kill_reason { KILL_NONE, KILL_DEADLINE, KILL_PROTOCOL, KILL_CANCEL };
 struct job {
 	const struct target *target;
 	uint64_t id;
+	bool sweep; /* an ICMP probe a worker may run in a sweep */
 };
 
 /* A FIFO ring of jobs. */
@@ -80,7 +81,7 @@ struct slot {
 	struct event *ev_deadline;
 	struct event *ev_respawn;
 	struct job jobs[SUP_HOLD_MAX]; /* jobs[0] runs, the rest wait */
-	unsigned held_icmp;            /* how many of them are ICMP */
+	unsigned held_sweep;           /* how many of them may run in a sweep */
 	unsigned held;
 	bool in_spare;                /* listed on its class's spare stack */
 	uint64_t stale[SUP_HOLD_MAX]; /* cancelled while waiting in it */
@@ -256,19 +257,19 @@ slot_start_head(struct slot *s)
 	evtimer_add(s->ev_deadline, &tv);
 }
 
-/* The worker runs every probe it holds at once (an ICMP group). */
+/* The worker runs every probe it holds at once, as one sweep. */
 static bool
 slot_grouped(const struct slot *s)
 {
-	return s->class == CLASS_ICMP && s->held > 0 && s->held_icmp == s->held;
+	return s->class == CLASS_ICMP && s->held > 0 &&
+	    s->held_sweep == s->held;
 }
 
-/* How many jobs s may hold if given one more of class jc. */
+/* How many jobs s may hold if the next is (or is not) a sweep job. */
 static unsigned
-slot_depth(const struct slot *s, int jc)
+slot_depth(const struct slot *s, bool sweep)
 {
-	if (s->class == CLASS_ICMP && jc == CLASS_ICMP &&
-	    s->held_icmp == s->held)
+	if (s->class == CLASS_ICMP && sweep && s->held_sweep == s->held)
 		return SUP_HOLD_MAX;
 	return SUP_DEPTH;
 }
@@ -282,8 +283,8 @@ slot_remove(struct slot *s, unsigned i)
 	memmove(&s->jobs[i], &s->jobs[i + 1],
 	    (s->held - i - 1) * sizeof(s->jobs[0]));
 	s->held--;
-	if (job_class(&job) == CLASS_ICMP)
-		s->held_icmp--;
+	if (job.sweep)
+		s->held_sweep--;
 	return job;
 }
 
@@ -301,7 +302,7 @@ slot_answered(struct slot *s, unsigned i, const struct msg_probe_result *m)
 	if (s->held > 0) {
 		if (i == 0)
 			slot_start_head(s);
-		if (s->held < slot_depth(s, s->class))
+		if (s->held < slot_depth(s, slot_grouped(s)))
 			spare_push(sup, s);
 	} else
 		idle_push(sup, s);
@@ -553,7 +554,7 @@ slot_reaped(struct slot *s, int status)
 	close(s->fd);
 	s->fd = -1;
 	s->pid = 0;
-	s->held = s->held_icmp = 0;
+	s->held = s->held_sweep = 0;
 	s->nstale = 0;
 	sup->alive--;
 	if (sup->alive == 0)
@@ -617,11 +618,11 @@ slot_send(struct slot *s, struct job job)
 	if (send(s->fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
 		return -1;
 	s->jobs[s->held++] = job;
-	if (job_class(&job) == CLASS_ICMP)
-		s->held_icmp++;
+	if (job.sweep)
+		s->held_sweep++;
 	if (s->held == 1)
 		slot_start_head(s);
-	if (s->held < slot_depth(s, s->class))
+	if (s->held < slot_depth(s, slot_grouped(s)))
 		spare_push(sup, s);
 	return 0;
 }
@@ -671,7 +672,7 @@ sup_on_rate(evutil_socket_t fd, short what, void *arg)
 
 /* Pop a live slot from a spare stack that still has room, or NULL. */
 static struct slot *
-spare_pop(struct sup *sup, int class)
+spare_pop(struct sup *sup, int class, bool sweep)
 {
 	struct idle_stack *st = &sup->spare[class];
 	struct slot *s;
@@ -680,7 +681,7 @@ spare_pop(struct sup *sup, int class)
 		s = &sup->slots[st->v[--st->n]];
 		s->in_spare = false;
 		if (s->pid > 0 && s->kill_reason == KILL_NONE && s->held > 0 &&
-		    s->held < slot_depth(s, class))
+		    s->held < slot_depth(s, sweep))
 			return s;
 	}
 	return NULL;
@@ -702,16 +703,18 @@ idle_pop(struct sup *sup, int class)
 static struct slot *
 slot_for(struct sup *sup, int jc)
 {
+	const struct jobq *q = &sup->queue[jc];
 	bool any = jc == CLASS_PLAIN && sup->queue[CLASS_ICMP].len == 0;
+	bool sweep = q->v[q->head].sweep;
 	struct slot *s;
 
 	if ((s = idle_pop(sup, jc)) != NULL)
 		return s;
 	if (any && (s = idle_pop(sup, CLASS_ICMP)) != NULL)
 		return s;
-	if ((s = spare_pop(sup, jc)) != NULL)
+	if ((s = spare_pop(sup, jc, sweep)) != NULL)
 		return s;
-	if (any && (s = spare_pop(sup, CLASS_ICMP)) != NULL)
+	if (any && (s = spare_pop(sup, CLASS_ICMP, sweep)) != NULL)
 		return s;
 	return NULL;
 }
@@ -743,7 +746,7 @@ sup_dispatch(struct sup *sup)
 void
 sup_submit(struct sup *sup, const struct target *t, uint64_t id)
 {
-	struct job job = {t, id};
+	struct job job = {t, id, target_sweepable(t)};
 
 	sup->stats.submitted++;
 	if (sup->draining) {

@@ -24,6 +24,16 @@ target_kind_name(enum target_kind kind)
 	return "unknown";
 }
 
+int
+target_sweepable(const struct target *t)
+{
+	struct in6_addr a;
+
+	return t->kind == TARGET_ICMP && t->host != NULL &&
+	    (inet_pton(AF_INET, t->host, &a) == 1 ||
+	        inet_pton(AF_INET6, t->host, &a) == 1);
+}
+
 const char *
 target_name(const struct target *t)
 {

@@ -69,6 +69,11 @@ void target_canonical(const struct target *, char *buf, size_t len);
 void target_key(const struct target *, char *buf, size_t len);
 #define TARGET_KEY_MAX 512
 const char *target_kind_name(enum target_kind);
+/*
+ * True for an ICMP target whose host is an address: a worker may run it
+ * in a sweep with others, since it needs no lookup that could hold them up.
+ */
+int target_sweepable(const struct target *);
 /* The name= given, or the target as written. */
 const char *target_name(const struct target *);
 /* Free what a target owns and zero it. */

@@ -226,15 +226,15 @@ worker_main(int fd, void *arg)
 	while (rc == 0 && !gone) {
 		if (worker_read(fd, true, &reqs[0], &gone) == 0)
 			break;
-		/* ICMP requests waiting behind this one run with it. */
+		/* Sweepable requests waiting behind this one run with it. */
 		n = 1;
-		more = reqs[0].target.kind == TARGET_ICMP;
+		more = target_sweepable(&reqs[0].target);
 		while (more && n < PROBE_ICMP_GROUP_MAX &&
 		    worker_read(fd, false, &reqs[n], &gone) == 1) {
-			more = reqs[n].target.kind == TARGET_ICMP;
+			more = target_sweepable(&reqs[n].target);
 			n++;
 		}
-		if (n > 1 && !more) /* the last one read is not ICMP */
+		if (n > 1 && !more) /* the last one read is not sweepable */
 			rc = worker_handle_group(fd, reqs, n - 1, &env) == -1 ||
 			    worker_handle(fd, &reqs[n - 1], &env) == -1;
 		else if (n > 1)

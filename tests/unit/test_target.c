@@ -228,6 +228,38 @@ test_key_includes_options(void **state)
 	target_list_free(&list);
 }
 
+/* Only ICMP targets of an address may run in a sweep: a name needs a
+ * lookup, and TCP targets run alone. */
+static void
+test_sweepable(void **state)
+{
+	static const struct {
+		const char *line;
+		int want;
+	} cases[] = {
+	    {"127.0.0.1", 1},
+	    {"::1 count=3", 1},
+	    {"icmp://[fe80::1%lo]", 0},
+	    {"localhost", 0},
+	    {"127.0.0.1:80", 0},
+	};
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct target t;
+
+		assert_int_equal(target_parse_line(cases[i].line,
+		                     strlen(cases[i].line), &t, err,
+		                     sizeof(err)),
+		    1);
+		if (target_sweepable(&t) != cases[i].want)
+			fail_msg("%s: sweepable %d", cases[i].line,
+			    target_sweepable(&t));
+		target_clear(&t);
+	}
+}
+
 /* Malformed targets, ports, hosts, keys and values are refused with a
  * reason. */
 static void
@@ -729,6 +761,7 @@ main(void)
 	    cmocka_unit_test(test_parse_blank_and_comment),
 	    cmocka_unit_test(test_parse_bad),
 	    cmocka_unit_test(test_parse_icmp),
+	    cmocka_unit_test(test_sweepable),
 	    cmocka_unit_test(test_key_includes_options),
 	    cmocka_unit_test(test_parse_host_lengths),
 	    cmocka_unit_test(test_parse_nul_byte),
