@@ -432,14 +432,16 @@ opt_name(const char *value, struct target *t, char *errbuf, size_t errlen)
 /* A whole number option within [min, max]. */
 static int
 opt_number(const char *key, const char *value, long long min, long long max,
-    long long *out, char *errbuf, size_t errlen)
+    unsigned *out, char *errbuf, size_t errlen)
 {
 	char why[128];
+	long long v;
 
-	if (parse_int_range(value, min, max, out, why, sizeof(why)) == -1) {
+	if (parse_int_range(value, min, max, &v, why, sizeof(why)) == -1) {
 		snprintf(errbuf, errlen, "%s=%s: %s", key, value, why);
 		return -1;
 	}
+	*out = (unsigned)v;
 	return 0;
 }
 
@@ -457,13 +459,8 @@ opt_ipv(const char *value, struct target *t, char *errbuf, size_t errlen)
 static int
 opt_count(const char *value, struct target *t, char *errbuf, size_t errlen)
 {
-	long long v;
-
-	if (opt_number("count", value, 1, TARGET_ICMP_COUNT_MAX, &v, errbuf,
-	        errlen) == -1)
-		return -1;
-	t->count = (unsigned)v;
-	return 0;
+	return opt_number("count", value, 1, TARGET_ICMP_COUNT_MAX, &t->count,
+	    errbuf, errlen);
 }
 
 static int
@@ -476,24 +473,14 @@ opt_interval(const char *value, struct target *t, char *errbuf, size_t errlen)
 static int
 opt_size(const char *value, struct target *t, char *errbuf, size_t errlen)
 {
-	long long v;
-
-	if (opt_number("size", value, 0, TARGET_ICMP_SIZE_MAX, &v, errbuf,
-	        errlen) == -1)
-		return -1;
-	t->size = (unsigned)v;
-	return 0;
+	return opt_number("size", value, 0, TARGET_ICMP_SIZE_MAX, &t->size,
+	    errbuf, errlen);
 }
 
 static int
 opt_ttl(const char *value, struct target *t, char *errbuf, size_t errlen)
 {
-	long long v;
-
-	if (opt_number("ttl", value, 1, 255, &v, errbuf, errlen) == -1)
-		return -1;
-	t->ttl = (unsigned)v;
-	return 0;
+	return opt_number("ttl", value, 1, 255, &t->ttl, errbuf, errlen);
 }
 
 #define KINDS_ALL ((1U << TARGET_TCP) | (1U << TARGET_ICMP))
