@@ -16,6 +16,10 @@ PACKAGES="
 	libbsd-dev
 	libevent-dev
 	libcmocka-dev
+	libpcre2-dev
+	libssl-dev
+	nginx-light
+	openssl
 	jq
 	gcovr
 	mandoc

@@ -12,5 +12,7 @@
 
 int cmd_scan(int argc, char **argv);
 void cmd_scan_usage(FILE *);
+int cmd_check(int argc, char **argv);
+void cmd_check_usage(FILE *);
 
 #endif

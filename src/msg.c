@@ -82,6 +82,18 @@ put_str(struct wbuf *w, const char *s)
 	put_bytes(w, s, n);
 }
 
+/* Bytes that may hold NULs: a u32 length and the bytes. */
+static void
+put_blob(struct wbuf *w, const void *p, size_t n)
+{
+	if (n > UINT32_MAX) {
+		w->overflow = 1;
+		return;
+	}
+	put_u32(w, (uint32_t)n);
+	put_bytes(w, p, n);
+}
+
 static void
 rfail(struct rbuf *r, const char *why)
 {
@@ -184,6 +196,42 @@ get_str_alloc(struct rbuf *r, size_t max)
 	return s;
 }
 
+/* A string of at most max bytes, or NULL when it is empty. */
+static char *
+get_str_or_null(struct rbuf *r, size_t max)
+{
+	char *s = get_str_alloc(r, max);
+
+	if (s != NULL && *s == '\0') {
+		free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+static char *
+get_blob(struct rbuf *r, size_t max, size_t *len)
+{
+	uint32_t n = get_u32(r);
+	const uint8_t *b;
+	char *p;
+
+	*len = 0;
+	if (r->failed)
+		return NULL;
+	if (n > max) {
+		rfail(r, "blob too long");
+		return NULL;
+	}
+	if ((b = get_bytes(r, n)) == NULL || n == 0)
+		return NULL;
+	p = xmalloc((size_t)n + 1);
+	memcpy(p, b, n);
+	p[n] = '\0';
+	*len = n;
+	return p;
+}
+
 static void
 put_header(struct wbuf *w, enum msg_type type)
 {
@@ -257,6 +305,85 @@ msg_type(const uint8_t *buf, size_t len)
 	return buf[3];
 }
 
+static void
+put_http_req(struct wbuf *w, const struct target_http *h)
+{
+	unsigned i;
+
+	put_str(w, h->url);
+	put_u8(w, h->tls);
+	put_str(w, h->method);
+	put_u8(w, (uint8_t)h->nheaders);
+	for (i = 0; i < h->nheaders; i++)
+		put_str(w, h->headers[i]);
+	put_u8(w, h->has_body);
+	put_blob(w, h->body, h->body_len);
+	for (i = 0; i < TARGET_HTTP_EXPECT_WORDS; i++)
+		put_u64(w, h->expect[i]);
+	put_str(w, h->match);
+	put_str(w, h->not_match);
+	put_u8(w, (uint8_t)(h->follow + 1));
+	put_u8(w, h->insecure);
+	put_str(w, h->ca);
+	put_blob(w, h->ca_pem, h->ca_len);
+	put_str(w, h->host_header);
+	put_str(w, h->sni);
+	put_u8(w, (uint8_t)h->version);
+	put_u64(w, h->max_body);
+}
+
+/* Header lines, once checked by the parser, are still checked here. */
+static void
+get_http_headers(struct rbuf *r, struct target_http *h)
+{
+	unsigned i, n = get_u8(r);
+
+	if (n > TARGET_HTTP_HEADERS_MAX) {
+		rfail(r, "too many headers");
+		return;
+	}
+	h->headers = xcalloc(n + 1, sizeof(*h->headers));
+	for (i = 0; i < n && !r->failed; i++) {
+		h->headers[i] = get_str_alloc(r, TARGET_HTTP_HEADER_MAX);
+		if (h->headers[i] != NULL)
+			h->nheaders++;
+		if (h->headers[i] != NULL && strpbrk(h->headers[i], "\r\n"))
+			rfail(r, "line break in a header");
+	}
+}
+
+static struct target_http *
+get_http_req(struct rbuf *r)
+{
+	struct target_http *h = xcalloc(1, sizeof(*h));
+	unsigned i;
+
+	h->url = get_str_alloc(r, TARGET_URL_MAX);
+	h->tls = get_u8(r) != 0;
+	h->method = get_str_or_null(r, 32);
+	get_http_headers(r, h);
+	h->has_body = get_u8(r) != 0;
+	h->body = get_blob(r, TARGET_HTTP_BODY_MAX, &h->body_len);
+	for (i = 0; i < TARGET_HTTP_EXPECT_WORDS; i++)
+		h->expect[i] = get_u64(r);
+	h->match = get_str_or_null(r, TARGET_HTTP_REGEX_MAX);
+	h->not_match = get_str_or_null(r, TARGET_HTTP_REGEX_MAX);
+	h->follow = (int)get_u8(r) - 1;
+	h->insecure = get_u8(r) != 0;
+	h->ca = get_str_or_null(r, TARGET_URL_MAX);
+	h->ca_pem = get_blob(r, TARGET_HTTP_CA_MAX, &h->ca_len);
+	h->host_header = get_str_or_null(r, TARGET_HOST_MAX);
+	h->sni = get_str_or_null(r, TARGET_HOST_MAX);
+	h->version = get_u8(r);
+	h->max_body = get_u64(r);
+	if (!r->failed &&
+	    (h->follow > TARGET_HTTP_FOLLOW_MAX ||
+	        h->max_body > TARGET_HTTP_MAX_BODY_MAX ||
+	        (h->version != 0 && h->version != 11 && h->version != 20)))
+		rfail(r, "HTTP option out of range");
+	return h;
+}
+
 ssize_t
 msg_encode_probe_req(const struct msg_probe_req *m, uint8_t *buf, size_t cap)
 {
@@ -273,6 +400,8 @@ msg_encode_probe_req(const struct msg_probe_req *m, uint8_t *buf, size_t cap)
 	put_u64(&w, (uint64_t)m->target.interval_us);
 	put_u32(&w, m->target.size);
 	put_u8(&w, (uint8_t)m->target.ttl);
+	if (m->target.kind == TARGET_HTTP)
+		put_http_req(&w, m->target.http);
 	return finish(&w);
 }
 
@@ -296,7 +425,10 @@ msg_decode_probe_req(const uint8_t *buf, size_t len, struct msg_probe_req *m,
 	m->target.interval_us = (int64_t)get_u64(&r);
 	m->target.size = get_u32(&r);
 	m->target.ttl = get_u8(&r);
-	if (!r.failed && kind != TARGET_TCP && kind != TARGET_ICMP)
+	if (!r.failed && kind == TARGET_HTTP)
+		m->target.http = get_http_req(&r);
+	if (!r.failed && kind != TARGET_TCP && kind != TARGET_ICMP &&
+	    kind != TARGET_HTTP)
 		rfail(&r, "unknown target kind");
 	if (!r.failed &&
 	    (m->target.ipv != 0 && m->target.ipv != 4 && m->target.ipv != 6))
@@ -316,6 +448,69 @@ msg_decode_probe_req(const uint8_t *buf, size_t len, struct msg_probe_req *m,
 		return -1;
 	}
 	return 0;
+}
+
+/* A duration from a worker: -1 (absent) or 0..DURATION_MAX_US. */
+static int64_t
+get_duration(struct rbuf *r)
+{
+	int64_t v = (int64_t)get_u64(r);
+
+	if (!r->failed && (v < -1 || v > DURATION_MAX_US))
+		rfail(r, "duration out of range");
+	return v;
+}
+
+static void
+put_http_result(struct wbuf *w, const struct result_http *h)
+{
+	put_u16(w, (uint16_t)h->status);
+	put_u8(w, (uint8_t)h->version);
+	put_u32(w, h->redirects);
+	put_u64(w, (uint64_t)h->content_length);
+	put_u8(w, (uint8_t)(h->body_matched + 1));
+	put_u64(w, (uint64_t)h->tls_us);
+	put_u64(w, (uint64_t)h->processing_us);
+	put_u64(w, (uint64_t)h->transfer_us);
+	put_str(w, h->tls_version);
+	put_str(w, h->tls_cipher);
+	put_u64(w, (uint64_t)h->cert_not_after);
+	put_str(w, h->final_url);
+}
+
+static void
+get_http_result(struct rbuf *r, struct result_http *h)
+{
+	unsigned matched;
+
+	h->status = get_u16(r);
+	h->version = get_u8(r);
+	h->redirects = get_u32(r);
+	h->content_length = (int64_t)get_u64(r);
+	matched = get_u8(r);
+	h->body_matched = (int)matched - 1;
+	h->tls_us = get_duration(r);
+	h->processing_us = get_duration(r);
+	h->transfer_us = get_duration(r);
+	get_str_into(r, h->tls_version, sizeof(h->tls_version));
+	get_str_into(r, h->tls_cipher, sizeof(h->tls_cipher));
+	h->cert_not_after = (int64_t)get_u64(r);
+	h->final_url = get_str_or_null(r, TARGET_URL_MAX);
+	if (r->failed)
+		return;
+	if ((h->status != 0 &&
+	        (h->status < TARGET_HTTP_CODE_MIN ||
+	            h->status > TARGET_HTTP_CODE_MAX)) ||
+	    (h->version != 0 && h->version != 10 && h->version != 11 &&
+	        h->version != 20 && h->version != 30) ||
+	    h->redirects > TARGET_HTTP_FOLLOW_MAX || matched > 2 ||
+	    h->content_length < 0 ||
+	    (uint64_t)h->content_length > TARGET_HTTP_MAX_BODY_MAX ||
+	    h->cert_not_after < 0)
+		rfail(r, "HTTP fields out of range");
+	else if (!utf8_valid(h->tls_version) || !utf8_valid(h->tls_cipher) ||
+	    (h->final_url != NULL && !utf8_valid(h->final_url)))
+		rfail(r, "invalid UTF-8 in string");
 }
 
 ssize_t
@@ -343,18 +538,8 @@ msg_encode_probe_result(const struct msg_probe_result *m, uint8_t *buf,
 	put_u64(&w, (uint64_t)res->rtt_max_us);
 	put_u64(&w, (uint64_t)res->rtt_stddev_us);
 	put_u16(&w, (uint16_t)(res->reply_ttl + 1));
+	put_http_result(&w, &res->http);
 	return finish(&w);
-}
-
-/* A duration from a worker: -1 (absent) or 0..DURATION_MAX_US. */
-static int64_t
-get_duration(struct rbuf *r)
-{
-	int64_t v = (int64_t)get_u64(r);
-
-	if (!r->failed && (v < -1 || v > DURATION_MAX_US))
-		rfail(r, "duration out of range");
-	return v;
 }
 
 int
@@ -385,6 +570,7 @@ msg_decode_probe_result(const uint8_t *buf, size_t len,
 	res->rtt_max_us = get_duration(&r);
 	res->rtt_stddev_us = get_duration(&r);
 	res->reply_ttl = (int)get_u16(&r) - 1;
+	get_http_result(&r, &res->http);
 	if (!r.failed &&
 	    (res->received > res->sent || res->sent > TARGET_ICMP_COUNT_MAX ||
 	        res->reply_ttl > 255))
@@ -397,5 +583,9 @@ msg_decode_probe_result(const uint8_t *buf, size_t len,
 		rfail(&r, "inconsistent success and reason");
 	res->success = success == 1;
 	res->reason = (enum reason)reason;
-	return check_end(&r);
+	if (check_end(&r) == -1) {
+		result_release(res);
+		return -1;
+	}
+	return 0;
 }

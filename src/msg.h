@@ -17,7 +17,7 @@
 #define MSG_MAGIC 0x504cU /* "PL" */
 #define MSG_VERSION 1
 #define MSG_HDR_LEN 8
-#define MSG_MAX 16384 /* largest datagram either side sends */
+#define MSG_MAX 131072 /* largest datagram either side sends */
 
 enum msg_type {
 	MSG_PROBE_REQ = 1,    /* supervisor -> worker: run this probe */

@@ -106,11 +106,96 @@ json_icmp(json_object *o, const struct result *r)
 }
 
 static json_object *
-json_result(const struct target *t, const struct result *r,
+json_phases(const struct result *r)
+{
+	json_object *o = json_object_new_object();
+
+	jadd(o, "resolve", json_seconds_or_null(r->dns_us));
+	jadd(o, "connect", json_seconds_or_null(r->connect_us));
+	jadd(o, "tls", json_seconds_or_null(r->http.tls_us));
+	jadd(o, "processing", json_seconds_or_null(r->http.processing_us));
+	jadd(o, "transfer", json_seconds_or_null(r->http.transfer_us));
+	return o;
+}
+
+/* The session and the earliest certificate expiry of an HTTPS probe. */
+static json_object *
+json_tls(const struct result *r, int64_t now_s)
+{
+	const struct result_http *h = &r->http;
+	json_object *o;
+	char when[40];
+	int64_t left;
+
+	if (h->tls_version[0] == '\0')
+		return NULL;
+	o = json_object_new_object();
+	jadd(o, "version", json_object_new_string(h->tls_version));
+	jadd(o, "cipher", json_string_or_null(h->tls_cipher));
+	if (h->cert_not_after > 0) {
+		format_rfc3339(h->cert_not_after * USEC_PER_SEC, when,
+		    sizeof(when));
+		/* Whole seconds: drop the ".000" of the milliseconds. */
+		if (strlen(when) > 5 &&
+		    strcmp(when + strlen(when) - 5, ".000Z") == 0)
+			strcpy(when + strlen(when) - 5, "Z");
+		left = h->cert_not_after - now_s;
+		jadd(o, "cert_not_after", json_object_new_string(when));
+		jadd(o, "cert_expiry_timestamp",
+		    json_object_new_int64(h->cert_not_after));
+		/* Floor, so a certificate expired an hour ago has -1 days. */
+		jadd(o, "cert_days_left",
+		    json_object_new_int64(
+		        left >= 0 ? left / 86400 : -((-left + 86399) / 86400)));
+	}
+	return o;
+}
+
+static const char *
+http_version_text(unsigned v)
+{
+	switch (v) {
+	case 10:
+		return "1.0";
+	case 11:
+		return "1.1";
+	case 20:
+		return "2";
+	case 30:
+		return "3";
+	}
+	return NULL;
+}
+
+/* Status, body and phases of an HTTP probe. */
+static void
+json_http(json_object *o, const struct target *t, const struct result *r)
+{
+	const struct result_http *h = &r->http;
+	const char *v = http_version_text(h->version);
+
+	jadd(o, "status_code",
+	    h->status > 0 ? json_object_new_int(h->status) : NULL);
+	jadd(o, "http_version", v != NULL ? json_object_new_string(v) : NULL);
+	jadd(o, "final_url",
+	    json_object_new_string(
+	        h->final_url != NULL ? h->final_url : t->http->canonical));
+	jadd(o, "redirects", json_object_new_int64(h->redirects));
+	jadd(o, "content_length", json_object_new_int64(h->content_length));
+	jadd(o, "body_matched",
+	    h->body_matched >= 0 ? json_object_new_boolean(h->body_matched)
+	                         : NULL);
+	jadd(o, "phases_seconds", json_phases(r));
+	jadd(o, "tls",
+	    json_tls(r, (r->start_us + r->duration_us) / USEC_PER_SEC));
+}
+
+json_object *
+output_json_result(const struct target *t, const struct result *r,
     int64_t default_timeout_us)
 {
 	json_object *o = json_object_new_object();
-	char canon[TARGET_HOST_MAX + 32];
+	char canon[TARGET_CANONICAL_MAX];
 
 	target_canonical(t, canon, sizeof(canon));
 	jadd(o, "target", json_object_new_string(canon));
@@ -133,6 +218,8 @@ json_result(const struct target *t, const struct result *r,
 		json_icmp(o, r);
 	else
 		jadd(o, "connect_seconds", json_seconds_or_null(r->connect_us));
+	if (t->kind == TARGET_HTTP)
+		json_http(o, t, r);
 	return o;
 }
 
@@ -212,7 +299,7 @@ output_json_write(FILE *f, const struct scan_report *rep)
 	if (put_head(f, rep) == -1)
 		return -1;
 	for (i = 0; i < rep->n; i++) {
-		o = json_result(&rep->targets[i], &rep->results[i],
+		o = output_json_result(&rep->targets[i], &rep->results[i],
 		    rep->default_timeout_us);
 		fputs(i == 0 ? "\n" : ",\n", f);
 		put_indented(f,

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "probe.h"
+#include "probe_http.h"
 #include "probe_icmp.h"
 #include "probe_tcp.h"
 
@@ -19,6 +20,11 @@ probe_run(const struct target *t, int64_t deadline_us, struct probe_env *env,
 		return;
 	case TARGET_ICMP:
 		probe_icmp_run(t, deadline_us, env, r);
+		return;
+	case TARGET_HTTP:
+		if (env->http == NULL)
+			env->http = probe_http_ctx_new();
+		probe_http_run(t, deadline_us, env->http, r);
 		return;
 	}
 	result_fail(r, REASON_CONFIG, "unknown target kind %d", (int)t->kind);
@@ -34,6 +40,13 @@ probe_env_seed(struct probe_env *env)
 		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	env->rng = seed != 0 ? seed : 0x9e3779b97f4a7c15ULL;
 	env->echo_seq = (uint16_t)probe_env_random(env);
+}
+
+void
+probe_env_free(struct probe_env *env)
+{
+	probe_http_ctx_free(env->http);
+	env->http = NULL;
 }
 
 uint64_t

@@ -6,14 +6,19 @@
 
 #include "icmp_sock.h"
 
+struct probe_http_ctx;
+
 struct probe_env {
 	const struct icmp_socks *icmp; /* NULL when ICMP is not set up */
 	uint16_t echo_seq;             /* next echo sequence number */
 	uint64_t rng;                  /* xorshift state for cookies */
+	struct probe_http_ctx *http;   /* made by the first HTTP probe */
 };
 
 /* Seed env->rng and env->echo_seq from the kernel's random source. */
 void probe_env_seed(struct probe_env *);
+/* Free what probes set up in env. */
+void probe_env_free(struct probe_env *);
 /* The next pseudo-random 64 bits. */
 uint64_t probe_env_random(struct probe_env *);
 

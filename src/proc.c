@@ -74,6 +74,26 @@ reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/*
+ * Room for a few of the largest messages in flight each way, so a full
+ * request never meets EAGAIN.  Root may pass the system's cap; others get
+ * what the cap allows, which the default request sizes fit.
+ */
+static void
+widen_buffers(int fd)
+{
+	int size = PROC_SOCKET_BUFFER;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) ==
+	    -1)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size,
+		    sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) ==
+	    -1)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
+		    sizeof(size));
+}
+
 pid_t
 proc_spawn(int (*entry)(int, void *), void *arg, int *fd, const int *keep,
     size_t nkeep)
@@ -84,6 +104,8 @@ proc_spawn(int (*entry)(int, void *), void *arg, int *fd, const int *keep,
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		return -1;
+	widen_buffers(sv[0]);
+	widen_buffers(sv[1]);
 	/* The child exits through exit(): it must not flush our buffers. */
 	fflush(NULL);
 	/* No handler may run in the child before it has reset them. */

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #define PROC_KEEP_MAX 8 /* descriptors a child may keep besides 0-2 */
+#define PROC_SOCKET_BUFFER (512 * 1024) /* each way, when allowed */
 
 /*
  * Fork a child running entry(fd, arg) with one end of a fresh

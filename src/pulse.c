@@ -16,6 +16,7 @@ usage(FILE *f)
 	    "\n"
 	    "Commands:\n"
 	    "  scan     probe every target once and write the results\n"
+	    "  check    probe one target once and say whether it is up\n"
 	    "\n"
 	    "Run 'pulse COMMAND --help' for a command's options, and see "
 	    "pulse(8).\n");
@@ -42,6 +43,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "scan") == 0)
 		return cmd_scan(argc - 1, argv + 1);
+	if (strcmp(argv[1], "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
 	log_errorx("unknown command '%s'", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

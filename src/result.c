@@ -3,9 +3,11 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "result.h"
+#include "util.h"
 
 static const char *const reason_names[REASON_MAX] = {
     [REASON_NONE] = "none",
@@ -22,6 +24,7 @@ static const char *const reason_names[REASON_MAX] = {
     [REASON_PERMISSION] = "permission",
     [REASON_CONFIG] = "config",
     [REASON_INTERNAL] = "internal",
+    [REASON_PROTOCOL] = "protocol",
 };
 
 void
@@ -32,6 +35,23 @@ result_init(struct result *r)
 	r->connect_us = -1;
 	r->rtt_min_us = r->rtt_avg_us = r->rtt_max_us = r->rtt_stddev_us = -1;
 	r->reply_ttl = -1;
+	r->http.body_matched = -1;
+	r->http.tls_us = r->http.processing_us = r->http.transfer_us = -1;
+}
+
+void
+result_copy(struct result *dst, const struct result *src)
+{
+	*dst = *src;
+	if (src->http.final_url != NULL)
+		dst->http.final_url = xstrdup(src->http.final_url);
+}
+
+void
+result_release(struct result *r)
+{
+	free(r->http.final_url);
+	r->http.final_url = NULL;
 }
 
 void

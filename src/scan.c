@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "atomic_file.h"
+#include "batch.h"
 #include "commands.h"
 #include "log.h"
 #include "output_json.h"
@@ -25,30 +26,17 @@
 #define SCAN_MAX_WORKERS 4096
 #define SCAN_DEFAULT_TIMEOUT_US (5 * USEC_PER_SEC)
 #define SCAN_DEFAULT_GRACE_US (5 * USEC_PER_SEC)
-#define SCAN_SLACK_US (500 * USEC_PER_MSEC)
-#define WORKER_MEMORY_BYTES (1024ULL * 1024 * 1024)
-#define WORKER_OPEN_FILES 64
 
 struct scan_opts {
 	const char *targets_file;
 	const char *output;
-	const char *user;
-	double rate;
-	unsigned workers;
-	int64_t timeout_us;
-	int64_t grace_us;
+	struct batch_opts run;
 };
 
 struct scan {
 	struct scan_opts opts;
 	struct target_list targets;
-	struct result *results;
-	bool *done;
-	size_t ndone;
-	struct event_base *base;
-	struct sup *sup;
-	int signo; /* first signal received, or 0 */
-	char signame[16];
+	struct batch batch;
 };
 
 void
@@ -119,9 +107,9 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 	long long v;
 	int ch;
 
-	o->workers = SCAN_DEFAULT_WORKERS;
-	o->timeout_us = SCAN_DEFAULT_TIMEOUT_US;
-	o->grace_us = SCAN_DEFAULT_GRACE_US;
+	o->run.workers = SCAN_DEFAULT_WORKERS;
+	o->run.timeout_us = SCAN_DEFAULT_TIMEOUT_US;
+	o->run.grace_us = SCAN_DEFAULT_GRACE_US;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "t:w:f:o:qvh", longopts, NULL)) !=
 	    -1) {
@@ -135,16 +123,16 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 				log_errorx("--workers: %s", why);
 				return -1;
 			}
-			o->workers = (unsigned)v;
+			o->run.workers = (unsigned)v;
 			break;
 		case 'T':
 			if (opt_duration("timeout", optarg, USEC_PER_MSEC,
-			        &o->timeout_us) == -1)
+			        &o->run.timeout_us) == -1)
 				return -1;
 			break;
 		case 'G':
-			if (opt_duration("grace", optarg, 0, &o->grace_us) ==
-			    -1)
+			if (opt_duration("grace", optarg, 0,
+			        &o->run.grace_us) == -1)
 				return -1;
 			break;
 		case 'f':
@@ -164,10 +152,10 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 				log_errorx("--rate: %s", why);
 				return -1;
 			}
-			o->rate = (double)v;
+			o->run.rate = (double)v;
 			break;
 		case 'U':
-			o->user = optarg;
+			o->run.user = optarg;
 			break;
 		case 'q':
 			log_set_level(LOG_LEVEL_ERROR);
@@ -208,95 +196,6 @@ scan_load_targets(struct scan *sc, int argc, char **argv)
 	return 0;
 }
 
-static void
-scan_on_result(void *arg, uint64_t id, const struct target *t,
-    const struct result *r)
-{
-	struct scan *sc = arg;
-
-	if (id >= sc->targets.n || sc->done[id])
-		fatalx("second result for %s", t->spec);
-	sc->results[id] = *r;
-	sc->done[id] = true;
-	if (++sc->ndone == sc->targets.n)
-		event_base_loopbreak(sc->base);
-}
-
-/* First signal: drain.  Second: end the grace period now. */
-static void
-scan_on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	struct scan *sc = arg;
-
-	if (sc->signo != 0) {
-		log_warnx("%s again: cancelling probes in flight", sc->signame);
-		sup_cancel_inflight(sc->sup);
-		return;
-	}
-	sc->signo = (int)sig;
-	proc_signame((int)sig, sc->signame, sizeof(sc->signame));
-	log_warnx("%s: stopping, %zu probes in flight may finish", sc->signame,
-	    sup_inflight(sc->sup));
-	sup_drain(sc->sup, sc->opts.grace_us);
-}
-
-/*
- * Run every target through the pool; 0, -1 if no worker started, -2 for
- * a bad --user.
- */
-static int
-scan_run(struct scan *sc)
-{
-	struct event *ev_term, *ev_int;
-	struct sup_config cfg;
-	size_t i;
-
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.workers = sc->opts.workers < sc->targets.n
-	    ? sc->opts.workers
-	    : (unsigned)sc->targets.n;
-	cfg.default_timeout_us = sc->opts.timeout_us;
-	cfg.slack_us = SCAN_SLACK_US;
-#ifdef PULSE_SANITIZERS
-	cfg.limits.limit_memory = false;
-#else
-	cfg.limits.limit_memory = true;
-#endif
-	cfg.limits.memory_bytes = WORKER_MEMORY_BYTES;
-	cfg.limits.open_files = WORKER_OPEN_FILES;
-	cfg.on_result = scan_on_result;
-	cfg.arg = sc;
-	cfg.rate = sc->opts.rate;
-	cfg.default_count = 1;
-	for (i = 0; i < sc->targets.n; i++)
-		if (sc->targets.v[i].kind == TARGET_ICMP)
-			cfg.icmp = true;
-	if (priv_worker_identity(sc->opts.user, &cfg.drop, &cfg.uid,
-	        &cfg.gid) == -1)
-		return -2;
-	sc->opts.workers = cfg.workers;
-	ev_term = evsignal_new(sc->base, SIGTERM, scan_on_signal, sc);
-	ev_int = evsignal_new(sc->base, SIGINT, scan_on_signal, sc);
-	if (ev_term == NULL || ev_int == NULL || evsignal_add(ev_term, NULL) ||
-	    evsignal_add(ev_int, NULL))
-		fatalx("cannot set up signal events");
-	if ((sc->sup = sup_new(sc->base, &cfg)) == NULL) {
-		log_errorx("no worker process could be started");
-		event_free(ev_term);
-		event_free(ev_int);
-		return -1;
-	}
-	for (i = 0; i < sc->targets.n && sc->signo == 0; i++)
-		sup_submit(sc->sup, &sc->targets.v[i], i);
-	if (sc->ndone < sc->targets.n)
-		event_base_dispatch(sc->base);
-	sup_free(sc->sup);
-	sc->sup = NULL;
-	event_free(ev_term);
-	event_free(ev_int);
-	return 0;
-}
-
 static int
 scan_write(struct scan *sc, const struct scan_report *rep,
     struct atomic_file *af)
@@ -321,8 +220,8 @@ scan_exit_code(const struct scan *sc, const struct scan_report *rep)
 {
 	struct scan_counts c;
 
-	if (sc->signo != 0)
-		return 128 + sc->signo;
+	if (sc->batch.signo != 0)
+		return 128 + sc->batch.signo;
 	scan_report_count(rep, &c);
 	return c.up == c.total ? EXIT_UP : EXIT_DOWN;
 }
@@ -330,11 +229,8 @@ scan_exit_code(const struct scan *sc, const struct scan_report *rep)
 static void
 scan_free(struct scan *sc)
 {
+	batch_free(&sc->batch);
 	target_list_free(&sc->targets);
-	free(sc->results);
-	free(sc->done);
-	if (sc->base != NULL)
-		event_base_free(sc->base);
 }
 
 int
@@ -367,25 +263,21 @@ cmd_scan(int argc, char **argv)
 		scan_free(&sc);
 		return EXIT_USAGE;
 	}
-	sc.results = xcalloc(sc.targets.n, sizeof(*sc.results));
-	sc.done = xcalloc(sc.targets.n, sizeof(*sc.done));
-	if ((sc.base = event_base_new()) == NULL)
-		fatalx("event_base_new failed");
 	memset(&rep, 0, sizeof(rep));
 	rep.start_us = wall_now_us();
 	t0 = mono_now_us();
-	if ((rc = scan_run(&sc)) < 0) {
+	if ((rc = batch_run(&sc.batch, &sc.targets, &sc.opts.run)) < 0) {
 		atomic_file_abort(af);
 		scan_free(&sc);
 		return rc == -2 ? EXIT_USAGE : EXIT_INTERNAL;
 	}
 	rep.duration_us = mono_now_us() - t0;
 	rep.targets = sc.targets.v;
-	rep.results = sc.results;
+	rep.results = sc.batch.results;
 	rep.n = sc.targets.n;
-	rep.default_timeout_us = sc.opts.timeout_us;
-	rep.workers = sc.opts.workers;
-	rep.interrupted = sc.signo != 0 ? sc.signame : NULL;
+	rep.default_timeout_us = sc.opts.run.timeout_us;
+	rep.workers = sc.batch.workers;
+	rep.interrupted = sc.batch.signo != 0 ? sc.batch.signame : NULL;
 	rc = scan_write(&sc, &rep, af) == -1 ? EXIT_INTERNAL
 	                                     : scan_exit_code(&sc, &rep);
 	scan_free(&sc);

@@ -343,15 +343,19 @@ slot_read_one(struct slot *s)
 		; /* why says what was wrong */
 	else if ((i = slot_find(s, m.id)) < s->held) {
 		slot_answered(s, i, &m);
+		result_release(&m.result);
 		return 1;
 	} else if (s->nstale > 0 && m.id == s->stale[0]) {
 		/* Reported cancelled already: the answer goes unread. */
 		memmove(&s->stale[0], &s->stale[1],
 		    (SUP_HOLD_MAX - 1) * sizeof(s->stale[0]));
 		s->nstale--;
+		result_release(&m.result);
 		return 1;
-	} else
+	} else {
+		result_release(&m.result);
 		snprintf(why, sizeof(why), "answer for another probe");
+	}
 	snprintf(detail, sizeof(detail), "worker sent a malformed message: %s",
 	    why);
 	log_warnx("worker %d: %s", (int)s->pid, detail);

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "target.h"
+#include "target_opt.h"
 #include "util.h"
 
 const char *
@@ -20,6 +21,8 @@ target_kind_name(enum target_kind kind)
 		return "tcp";
 	case TARGET_ICMP:
 		return "icmp";
+	case TARGET_HTTP:
+		return "http";
 	}
 	return "unknown";
 }
@@ -46,6 +49,7 @@ target_clear(struct target *t)
 	free(t->host);
 	free(t->spec);
 	free(t->name);
+	target_http_free(t->http);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -67,7 +71,9 @@ target_canonical(const struct target *t, char *buf, size_t len)
 {
 	int v6 = strchr(t->host, ':') != NULL;
 
-	if (t->kind == TARGET_ICMP)
+	if (t->kind == TARGET_HTTP)
+		snprintf(buf, len, "%s", t->http->canonical);
+	else if (t->kind == TARGET_ICMP)
 		snprintf(buf, len, "icmp://%s%s%s", v6 ? "[" : "", t->host,
 		    v6 ? "]" : "");
 	else
@@ -86,6 +92,8 @@ target_key(const struct target *t, char *buf, size_t len)
 	if (t->ipv != 0)
 		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, " ipv=%d",
 		    t->ipv);
+	if (t->kind == TARGET_HTTP)
+		target_http_key(t->http, buf, len);
 	if (t->kind != TARGET_ICMP)
 		return;
 	duration_format(t->interval_us > 0 ? t->interval_us
@@ -143,8 +151,8 @@ next_token(const char **p, char **out, char *errbuf, size_t errlen)
 }
 
 /* A DNS name: labels of letters, digits, '-' and '_', 1..63 octets each. */
-static int
-valid_hostname(const char *h, char *errbuf, size_t errlen)
+int
+target_hostname_check(const char *h, char *errbuf, size_t errlen)
 {
 	size_t len = strlen(h), label = 0;
 	int all_digits = 1;
@@ -256,9 +264,8 @@ parse_port(const char *s, uint16_t *port, char *errbuf, size_t errlen)
 	return 0;
 }
 
-/* Check and normalise a host written without brackets or port. */
-static char *
-parse_host(const char *s, size_t n, char *errbuf, size_t errlen)
+char *
+target_host_parse(const char *s, size_t n, char *errbuf, size_t errlen)
 {
 	struct in_addr a4;
 	char *host = xstrndup(s, n), *p;
@@ -275,7 +282,7 @@ parse_host(const char *s, size_t n, char *errbuf, size_t errlen)
 		normalize_ipv6(&host);
 		return host;
 	}
-	if (valid_hostname(host, errbuf, errlen) == -1)
+	if (target_hostname_check(host, errbuf, errlen) == -1)
 		goto fail;
 	for (p = host; *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);
@@ -313,8 +320,8 @@ parse_authority(const char *s, int port_required, struct target *t,
 			    (int)(end - s + 1), s);
 			return -1;
 		}
-		t->host =
-		    parse_host(s + 1, (size_t)(end - s - 1), errbuf, errlen);
+		t->host = target_host_parse(s + 1, (size_t)(end - s - 1),
+		    errbuf, errlen);
 	} else {
 		colon = strrchr(s, ':');
 		if (colon != NULL && memchr(s, ':', (size_t)(colon - s))) {
@@ -331,7 +338,7 @@ parse_authority(const char *s, int port_required, struct target *t,
 			    "missing port in '%s' (write host:port)", s);
 			return -1;
 		}
-		t->host = parse_host(s,
+		t->host = target_host_parse(s,
 		    colon != NULL ? (size_t)(colon - s) : strlen(s), errbuf,
 		    errlen);
 	}
@@ -346,15 +353,23 @@ parse_authority(const char *s, int port_required, struct target *t,
 }
 
 /*
- * The first token: "tcp://host:port", "icmp://host", or without a scheme
- * "host:port" (TCP) or a bare host or address (ICMP).
+ * The first token: "tcp://host:port", "icmp://host", an http:// or
+ * https:// URL, or without a scheme "host:port" (TCP) or a bare host or
+ * address (ICMP).
  */
-static int
-parse_spec(const char *spec, struct target *t, char *errbuf, size_t errlen)
+int
+target_parse_spec(const char *spec, struct target *t, char *errbuf,
+    size_t errlen)
 {
 	const char *sep = strstr(spec, "://"), *rest = spec;
 	const char *colon = strrchr(spec, ':');
 
+	if (t->spec == NULL)
+		t->spec = xstrdup(spec);
+	if (sep != NULL &&
+	    (((size_t)(sep - spec) == 4 && !strncasecmp(spec, "http", 4)) ||
+	        ((size_t)(sep - spec) == 5 && !strncasecmp(spec, "https", 5))))
+		return target_http_parse_url(spec, t, errbuf, errlen);
 	if (sep != NULL) {
 		rest = sep + 3;
 		if ((size_t)(sep - spec) == 3 && !strncasecmp(spec, "tcp", 3))
@@ -365,7 +380,7 @@ parse_spec(const char *spec, struct target *t, char *errbuf, size_t errlen)
 		else {
 			snprintf(errbuf, errlen,
 			    "unknown scheme '%.*s' "
-			    "(supported: tcp, icmp)",
+			    "(supported: tcp, icmp, http, https)",
 			    (int)(sep - spec), spec);
 			return -1;
 		}
@@ -483,58 +498,111 @@ opt_ttl(const char *value, struct target *t, char *errbuf, size_t errlen)
 	return opt_number("ttl", value, 1, 255, &t->ttl, errbuf, errlen);
 }
 
-#define KINDS_ALL ((1U << TARGET_TCP) | (1U << TARGET_ICMP))
-#define KIND_ICMP (1U << TARGET_ICMP)
+#define KINDS_ALL                                                              \
+	(KIND_BIT(TARGET_TCP) | KIND_BIT(TARGET_ICMP) | KIND_BIT(TARGET_HTTP))
+#define KIND_ICMP KIND_BIT(TARGET_ICMP)
 
-static const struct target_option {
-	const char *key;
-	unsigned kinds; /* bit (1 << kind) for each kind it fits */
-	int (*parse)(const char *, struct target *, char *, size_t);
-} target_options[] = {
-    {"name", KINDS_ALL, opt_name},
-    {"timeout", KINDS_ALL, opt_timeout},
-    {"ipv", KINDS_ALL, opt_ipv},
-    {"count", KIND_ICMP, opt_count},
-    {"interval", KIND_ICMP, opt_interval},
-    {"size", KIND_ICMP, opt_size},
-    {"ttl", KIND_ICMP, opt_ttl},
+static const struct target_option target_options[] = {
+    {"name", KINDS_ALL, opt_name, false},
+    {"timeout", KINDS_ALL, opt_timeout, false},
+    {"ipv", KINDS_ALL, opt_ipv, false},
+    {"count", KIND_ICMP, opt_count, false},
+    {"interval", KIND_ICMP, opt_interval, false},
+    {"size", KIND_ICMP, opt_size, false},
+    {"ttl", KIND_ICMP, opt_ttl, false},
 };
 
-/* Apply one key=value option to t. */
+static const struct target_option *
+find_option(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(target_options) / sizeof(target_options[0]); i++)
+		if (strcmp(key, target_options[i].key) == 0)
+			return &target_options[i];
+	for (i = 0; i < target_http_noptions; i++)
+		if (strcmp(key, target_http_options[i].key) == 0)
+			return &target_http_options[i];
+	return NULL;
+}
+
+/* The keys that fit a kind, for a message: "name, timeout, ipv, ...". */
+static void
+known_keys(enum target_kind kind, char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(target_options) / sizeof(target_options[0]); i++)
+		if (target_options[i].kinds & KIND_BIT(kind))
+			n += (size_t)snprintf(buf + n, n < len ? len - n : 0,
+			    "%s%s", n ? ", " : "", target_options[i].key);
+	for (i = 0; i < target_http_noptions; i++)
+		if (target_http_options[i].kinds & KIND_BIT(kind))
+			n += (size_t)snprintf(buf + n, n < len ? len - n : 0,
+			    "%s%s", n ? ", " : "", target_http_options[i].key);
+}
+
+int
+target_apply_option(struct target *t, const char *key, const char *value,
+    char *errbuf, size_t errlen)
+{
+	const struct target_option *o = find_option(key);
+	char known[512];
+
+	if (o == NULL) {
+		known_keys(t->kind, known, sizeof(known));
+		snprintf(errbuf, errlen,
+		    "unknown key '%s' (known for %s "
+		    "targets: %s)",
+		    key, target_kind_name(t->kind), known);
+		return -1;
+	}
+	if ((o->kinds & KIND_BIT(t->kind)) == 0) {
+		snprintf(errbuf, errlen, "%s= does not apply to %s targets",
+		    key, target_kind_name(t->kind));
+		return -1;
+	}
+	if (value == NULL && !o->bare) {
+		snprintf(errbuf, errlen, "expected key=value, got '%s'", key);
+		return -1;
+	}
+	return o->parse(value, t, errbuf, errlen);
+}
+
+/* Apply one key=value (or bare flag) token to t. */
 static int
 parse_option(char *tok, struct target *t, char *errbuf, size_t errlen)
 {
 	char *value = strchr(tok, '=');
-	size_t i;
 
-	if (value == NULL) {
-		snprintf(errbuf, errlen, "expected key=value, got '%s'", tok);
-		return -1;
-	}
-	*value++ = '\0';
-	for (i = 0; i < sizeof(target_options) / sizeof(target_options[0]);
-	     i++) {
-		if (strcmp(tok, target_options[i].key) != 0)
-			continue;
-		if ((target_options[i].kinds & (1U << t->kind)) == 0) {
-			snprintf(errbuf, errlen,
-			    "%s= does not apply to %s "
-			    "targets",
-			    tok, target_kind_name(t->kind));
-			return -1;
-		}
-		return target_options[i].parse(value, t, errbuf, errlen);
-	}
-	snprintf(errbuf, errlen,
-	    "unknown key '%s' (known: name, timeout, "
-	    "ipv, count, interval, size, ttl)",
-	    tok);
-	return -1;
+	if (value != NULL)
+		*value++ = '\0';
+	return target_apply_option(t, tok, value, errbuf, errlen);
 }
 
-/* Checks that need the whole line: an address family that cannot be. */
+/* Options that contradict each other or the URL. */
 static int
-check_target(const struct target *t, char *errbuf, size_t errlen)
+check_http(const struct target *t, char *errbuf, size_t errlen)
+{
+	const struct target_http *h = t->http;
+
+	if (!h->tls && h->sni != NULL) {
+		snprintf(errbuf, errlen, "sni= applies to https:// only");
+		return -1;
+	}
+	if (h->method != NULL && strcmp(h->method, "HEAD") == 0 &&
+	    (h->match != NULL || h->not_match != NULL)) {
+		snprintf(errbuf, errlen,
+		    "match= and not_match= need a body: "
+		    "method=HEAD gets none");
+		return -1;
+	}
+	return 0;
+}
+
+int
+target_check(const struct target *t, char *errbuf, size_t errlen)
 {
 	struct in6_addr a;
 	int v4 = inet_pton(AF_INET, t->host, &a) == 1;
@@ -545,6 +613,8 @@ check_target(const struct target *t, char *errbuf, size_t errlen)
 		    t->ipv, t->host, v4 ? 4 : 6);
 		return -1;
 	}
+	if (t->kind == TARGET_HTTP)
+		return check_http(t, errbuf, errlen);
 	return 0;
 }
 
@@ -559,7 +629,7 @@ parse_tokens(const char *line, struct target *t, char *errbuf, size_t errlen)
 	if ((rc = next_token(&p, &tok, errbuf, errlen)) <= 0)
 		return rc;
 	t->spec = tok;
-	if (parse_spec(tok, t, errbuf, errlen) == -1)
+	if (target_parse_spec(tok, t, errbuf, errlen) == -1)
 		return -1;
 	while ((rc = next_token(&p, &tok, errbuf, errlen)) == 1) {
 		rc = parse_option(tok, t, errbuf, errlen);
@@ -567,7 +637,7 @@ parse_tokens(const char *line, struct target *t, char *errbuf, size_t errlen)
 		if (rc == -1)
 			return -1;
 	}
-	if (rc == -1 || check_target(t, errbuf, errlen) == -1)
+	if (rc == -1 || target_check(t, errbuf, errlen) == -1)
 		return -1;
 	return 1;
 }

@@ -103,9 +103,7 @@ target_list_add(struct target_list *list, const char *file, unsigned line,
     const char *text, size_t len)
 {
 	struct target t;
-	char why[512], key[TARGET_KEY_MAX];
-	uint64_t h;
-	size_t *slot;
+	char why[512];
 	int rc;
 
 	if ((rc = target_parse_line(text, len, &t, why, sizeof(why))) <= 0) {
@@ -115,12 +113,24 @@ target_list_add(struct target_list *list, const char *file, unsigned line,
 	}
 	t.file = file;
 	t.line = line;
+	return target_list_push(list, &t);
+}
+
+int
+target_list_push(struct target_list *list, struct target *tp)
+{
+	struct target t = *tp;
+	char key[TARGET_KEY_MAX];
+	uint64_t h;
+	size_t *slot;
+
+	memset(tp, 0, sizeof(*tp));
 	target_key(&t, key, sizeof(key));
 	h = hash_str(key);
 	list_rehash(list);
 	slot = list_lookup(list, key, h);
 	if (*slot != 0) {
-		report_duplicate(file, line, &list->v[*slot - 1]);
+		report_duplicate(t.file, t.line, &list->v[*slot - 1]);
 		target_clear(&t);
 		return 0;
 	}

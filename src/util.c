@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "log.h"
@@ -261,6 +262,49 @@ parse_int_range(const char *s, long long min, long long max, long long *out,
 	if (errno == ERANGE || v < min || v > max) {
 		snprintf(errbuf, errlen, "%s is out of range %lld..%lld", s,
 		    min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+size_parse(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+    char *errbuf, size_t errlen)
+{
+	static const struct {
+		const char *suffix;
+		unsigned shift;
+	} units[] = {{"", 0}, {"b", 0}, {"k", 10}, {"kb", 10}, {"kib", 10},
+	    {"m", 20}, {"mb", 20}, {"mib", 20}, {"g", 30}, {"gb", 30},
+	    {"gib", 30}};
+	unsigned long long v = 0;
+	const char *p = s;
+	size_t i;
+
+	if (!isdigit((unsigned char)*p)) {
+		snprintf(errbuf, errlen, "not a size (e.g. 4096, 64k, 1MiB)");
+		return -1;
+	}
+	for (; isdigit((unsigned char)*p); p++) {
+		if (v > (UINT64_MAX >> 30) / 10) {
+			snprintf(errbuf, errlen, "too large");
+			return -1;
+		}
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcasecmp(p, units[i].suffix) == 0)
+			break;
+	if (i == sizeof(units) / sizeof(units[0])) {
+		snprintf(errbuf, errlen, "unknown unit '%s' (use k, M or G)",
+		    p);
+		return -1;
+	}
+	v <<= units[i].shift;
+	if (v < min || v > max) {
+		snprintf(errbuf, errlen, "must be between %llu and %llu bytes",
+		    (unsigned long long)min, (unsigned long long)max);
 		return -1;
 	}
 	*out = v;

@@ -39,6 +39,13 @@ void duration_format(int64_t us, char *buf, size_t len);
 int parse_int_range(const char *, long long min, long long max, long long *out,
     char *errbuf, size_t errlen);
 
+/*
+ * Parse a size in bytes: "512", "64k", "1MiB", "2M" (k, M, G and their
+ * KiB/KB forms are all powers of 1024), within [min, max].
+ */
+int size_parse(const char *, uint64_t min, uint64_t max, uint64_t *out,
+    char *errbuf, size_t errlen);
+
 /* A lower-case phrase for a network errno, "no route to host". */
 const char *net_strerror(int err);
 

@@ -115,6 +115,7 @@ worker_handle(int fd, struct msg_probe_req *req, struct probe_env *env)
 {
 	struct msg_probe_result res;
 	int64_t t0;
+	int rc;
 
 	memset(&res, 0, sizeof(res));
 	res.id = req->id;
@@ -127,7 +128,9 @@ worker_handle(int fd, struct msg_probe_req *req, struct probe_env *env)
 	probe_run(&req->target, t0 + req->timeout_us, env, &res.result);
 	res.result.duration_us = mono_now_us() - t0;
 	alarm(0);
-	return worker_reply(fd, &res);
+	rc = worker_reply(fd, &res);
+	result_release(&res.result);
+	return rc;
 }
 
 struct group_reply {
@@ -209,7 +212,7 @@ int
 worker_main(int fd, void *arg)
 {
 	struct worker_ctx *ctx = arg;
-	struct probe_env env = {&ctx->icmp, 0, 0};
+	struct probe_env env = {&ctx->icmp, 0, 0, NULL};
 	static struct msg_probe_req reqs[PROBE_ICMP_GROUP_MAX + 1];
 	size_t n, i;
 	bool gone = false, more;
@@ -244,5 +247,6 @@ worker_main(int fd, void *arg)
 		for (i = 0; i < n; i++)
 			target_clear(&reqs[i].target);
 	}
+	probe_env_free(&env);
 	return rc != 0 ? 1 : 0;
 }

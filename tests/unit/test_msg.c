@@ -114,6 +114,18 @@ raw_result(struct raw *r, unsigned success, unsigned reason, const char *err,
 	raw_le(r, (uint64_t)-1, 8);
 	raw_le(r, (uint64_t)-1, 8);
 	raw_le(r, 0, 2); /* reply TTL + 1 */
+	raw_le(r, 0, 2); /* HTTP status */
+	raw_le(r, 0, 1); /* HTTP version */
+	raw_le(r, 0, 4); /* redirects */
+	raw_le(r, 0, 8); /* content length */
+	raw_le(r, 0, 1); /* body matched + 1 */
+	raw_le(r, (uint64_t)-1, 8); /* tls, processing, transfer */
+	raw_le(r, (uint64_t)-1, 8);
+	raw_le(r, (uint64_t)-1, 8);
+	raw_str(r, "", 0); /* TLS version */
+	raw_str(r, "", 0); /* cipher */
+	raw_le(r, 0, 8);   /* certificate expiry */
+	raw_str(r, "", 0); /* final URL */
 	raw_finish(r);
 }
 

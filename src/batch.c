@@ -1,0 +1,140 @@
+/* Probe a list of targets once through a pool, draining on a signal. */
+#include "config.h"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "log.h"
+#include "priv.h"
+#include "proc.h"
+#include "supervisor.h"
+#include "util.h"
+
+#define BATCH_SLACK_US (500 * USEC_PER_MSEC)
+#define WORKER_MEMORY_BYTES (1024ULL * 1024 * 1024)
+#define WORKER_OPEN_FILES 64
+
+struct batch_run {
+	struct batch *b;
+	const struct target_list *list;
+	int64_t grace_us;
+};
+
+static void
+batch_on_result(void *arg, uint64_t id, const struct target *t,
+    const struct result *r)
+{
+	struct batch_run *run = arg;
+	struct batch *b = run->b;
+
+	if (id >= b->n || b->done[id])
+		fatalx("second result for %s", t->spec);
+	result_copy(&b->results[id], r);
+	b->done[id] = true;
+	if (++b->ndone == b->n)
+		event_base_loopbreak(b->base);
+}
+
+/* First signal: drain.  Second: end the grace period now. */
+static void
+batch_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct batch_run *run = arg;
+	struct batch *b = run->b;
+
+	if (b->signo != 0) {
+		log_warnx("%s again: cancelling probes in flight", b->signame);
+		sup_cancel_inflight(b->sup);
+		return;
+	}
+	b->signo = (int)sig;
+	proc_signame((int)sig, b->signame, sizeof(b->signame));
+	log_warnx("%s: stopping, %zu probes in flight may finish", b->signame,
+	    sup_inflight(b->sup));
+	sup_drain(b->sup, run->grace_us);
+}
+
+static void
+batch_config(struct sup_config *cfg, const struct target_list *list,
+    const struct batch_opts *o)
+{
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->workers = o->workers < list->n ? o->workers : (unsigned)list->n;
+	cfg->default_timeout_us = o->timeout_us;
+	cfg->slack_us = BATCH_SLACK_US;
+#ifdef PULSE_SANITIZERS
+	cfg->limits.limit_memory = false;
+#else
+	cfg->limits.limit_memory = true;
+#endif
+	cfg->limits.memory_bytes = WORKER_MEMORY_BYTES;
+	cfg->limits.open_files = WORKER_OPEN_FILES;
+	cfg->on_result = batch_on_result;
+	cfg->rate = o->rate;
+	cfg->default_count = 1;
+	for (i = 0; i < list->n; i++)
+		if (list->v[i].kind == TARGET_ICMP)
+			cfg->icmp = true;
+}
+
+int
+batch_run(struct batch *b, const struct target_list *list,
+    const struct batch_opts *o)
+{
+	struct batch_run run = {b, list, o->grace_us};
+	struct event *ev_term = NULL, *ev_int = NULL;
+	struct sup_config cfg;
+	size_t i;
+	int rc = 0;
+
+	memset(b, 0, sizeof(*b));
+	b->n = list->n;
+	b->results = xcalloc(list->n, sizeof(*b->results));
+	b->done = xcalloc(list->n, sizeof(*b->done));
+	if ((b->base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	batch_config(&cfg, list, o);
+	cfg.arg = &run;
+	if (priv_worker_identity(o->user, &cfg.drop, &cfg.uid, &cfg.gid) == -1)
+		return -2;
+	b->workers = cfg.workers;
+	ev_term = evsignal_new(b->base, SIGTERM, batch_on_signal, &run);
+	ev_int = evsignal_new(b->base, SIGINT, batch_on_signal, &run);
+	if (ev_term == NULL || ev_int == NULL || evsignal_add(ev_term, NULL) ||
+	    evsignal_add(ev_int, NULL))
+		fatalx("cannot set up signal events");
+	if ((b->sup = sup_new(b->base, &cfg)) == NULL) {
+		log_errorx("no worker process could be started");
+		rc = -1;
+		goto out;
+	}
+	for (i = 0; i < list->n && b->signo == 0; i++)
+		sup_submit(b->sup, &list->v[i], i);
+	if (b->ndone < b->n)
+		event_base_dispatch(b->base);
+	sup_free(b->sup);
+	b->sup = NULL;
+out:
+	event_free(ev_term);
+	event_free(ev_int);
+	return rc;
+}
+
+void
+batch_free(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; b->results != NULL && i < b->n; i++)
+		result_release(&b->results[i]);
+	free(b->results);
+	free(b->done);
+	if (b->base != NULL)
+		event_base_free(b->base);
+	memset(b, 0, sizeof(*b));
+}

@@ -1,0 +1,282 @@
+/* "pulse check": probe one target once, in a worker, and say how it went. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "check_text.h"
+#include "commands.h"
+#include "log.h"
+#include "output_json.h"
+#include "target.h"
+#include "util.h"
+
+#define CHECK_DEFAULT_TIMEOUT_US (5 * USEC_PER_SEC)
+#define CHECK_OPTIONS_MAX 64
+
+/* A probe option given as a flag, applied once the target is parsed. */
+struct check_option {
+	const char *key;
+	const char *value; /* NULL for a bare flag */
+};
+
+struct check_opts {
+	struct batch_opts run;
+	int json;
+	int quiet;
+	struct check_option probe[CHECK_OPTIONS_MAX];
+	size_t nprobe;
+};
+
+void
+cmd_check_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: pulse check [options] TARGET\n"
+	    "\n"
+	    "Probe one target once and say whether it is up.  TARGET is what\n"
+	    "a targets file line starts with: tcp://host:port, icmp://host,\n"
+	    "http://... or https://...; the options of that line are flags.\n"
+	    "\n"
+	    "      --timeout DUR       give up after DUR (default 5s)\n"
+	    "  -f, --format FMT        text (default) or json\n"
+	    "  -q, --quiet             print nothing; the exit status says it\n"
+	    "      --user USER         run the probe as USER when started as "
+	    "root\n"
+	    "      --name TEXT         the name to show\n"
+	    "  -4, -6                  IPv4 or IPv6 only (ipv=)\n"
+	    "HTTP:\n"
+	    "      --method M          request method (default GET)\n"
+	    "      --header 'N: v'     add a request header (repeatable)\n"
+	    "      --body TEXT         request body; --body-file FILE\n"
+	    "      --expect LIST       status codes, e.g. 200,3xx (default "
+	    "2xx)\n"
+	    "      --match RE          body must match RE (PCRE2)\n"
+	    "      --not-match RE      body must not match RE\n"
+	    "      --follow N          redirects to follow (default 5)\n"
+	    "      --insecure          do not verify the TLS certificate\n"
+	    "      --ca FILE           trust the CAs in FILE\n"
+	    "      --host NAME         Host header and TLS name\n"
+	    "      --sni NAME          TLS name only\n"
+	    "      --http-version V    1.1 or 2\n"
+	    "      --max-body SIZE     largest body read (default 1MiB)\n"
+	    "ICMP:\n"
+	    "      --count N, --interval DUR, --size N, --ttl N\n"
+	    "  -h, --help              show this help\n"
+	    "\n"
+	    "Exit status: 0 up, 1 down, 2 usage error, 3 internal error.\n");
+}
+
+/* Long options that are probe options, by the key they set. */
+static const struct {
+	const char *flag, *key;
+	int has_arg;
+} check_probe_flags[] = {
+    {"name", "name", required_argument},
+    {"method", "method", required_argument},
+    {"header", "header", required_argument},
+    {"body", "body", required_argument},
+    {"body-file", "body_file", required_argument},
+    {"expect", "expect", required_argument},
+    {"match", "match", required_argument},
+    {"not-match", "not_match", required_argument},
+    {"follow", "follow", required_argument},
+    {"insecure", "insecure", no_argument},
+    {"ca", "ca", required_argument},
+    {"host", "host", required_argument},
+    {"sni", "sni", required_argument},
+    {"http-version", "http_version", required_argument},
+    {"max-body", "max_body", required_argument},
+    {"count", "count", required_argument},
+    {"interval", "interval", required_argument},
+    {"size", "size", required_argument},
+    {"ttl", "ttl", required_argument},
+};
+#define CHECK_NFLAGS (sizeof(check_probe_flags) / sizeof(check_probe_flags[0]))
+#define CHECK_FLAG_BASE 1000
+
+static int
+add_probe_option(struct check_opts *o, const char *key, const char *value)
+{
+	if (o->nprobe == CHECK_OPTIONS_MAX) {
+		log_errorx("too many options");
+		return -1;
+	}
+	o->probe[o->nprobe].key = key;
+	o->probe[o->nprobe++].value = value;
+	return 0;
+}
+
+static int
+check_common_option(int ch, struct check_opts *o, int *help)
+{
+	char why[128];
+
+	switch (ch) {
+	case 'T':
+		if (duration_parse(optarg, &o->run.timeout_us, why,
+		        sizeof(why)) == -1 ||
+		    o->run.timeout_us < USEC_PER_MSEC ||
+		    o->run.timeout_us > 3600 * USEC_PER_SEC) {
+			log_errorx("--timeout %s: a duration from 1ms to 1h",
+			    optarg);
+			return -1;
+		}
+		return 0;
+	case 'f':
+		if (strcmp(optarg, "json") != 0 &&
+		    strcmp(optarg, "text") != 0) {
+			log_errorx("--format %s: unknown format (supported: "
+			           "text, json)",
+			    optarg);
+			return -1;
+		}
+		o->json = strcmp(optarg, "json") == 0;
+		return 0;
+	case 'q':
+		o->quiet = 1;
+		log_set_level(LOG_LEVEL_ERROR);
+		return 0;
+	case 'U':
+		o->run.user = optarg;
+		return 0;
+	case '4':
+	case '6':
+		return add_probe_option(o, "ipv", ch == '4' ? "4" : "6");
+	case 'h':
+		*help = 1;
+		return 0;
+	}
+	return -1;
+}
+
+static int
+check_parse_args(int argc, char **argv, struct check_opts *o, int *help)
+{
+	static struct option longopts[CHECK_NFLAGS + 6];
+	size_t i;
+	int ch;
+
+	for (i = 0; i < CHECK_NFLAGS; i++)
+		longopts[i] = (struct option){check_probe_flags[i].flag,
+		    check_probe_flags[i].has_arg, NULL,
+		    CHECK_FLAG_BASE + (int)i};
+	longopts[i++] =
+	    (struct option){"timeout", required_argument, NULL, 'T'};
+	longopts[i++] = (struct option){"format", required_argument, NULL, 'f'};
+	longopts[i++] = (struct option){"quiet", no_argument, NULL, 'q'};
+	longopts[i++] = (struct option){"user", required_argument, NULL, 'U'};
+	longopts[i++] = (struct option){"help", no_argument, NULL, 'h'};
+	longopts[i] = (struct option){NULL, 0, NULL, 0};
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "f:qh46", longopts, NULL)) != -1) {
+		if (ch >= CHECK_FLAG_BASE &&
+		    ch < CHECK_FLAG_BASE + (int)CHECK_NFLAGS) {
+			if (add_probe_option(o,
+			        check_probe_flags[ch - CHECK_FLAG_BASE].key,
+			        optarg) == -1)
+				return -1;
+			continue;
+		}
+		if (check_common_option(ch, o, help) == -1)
+			return -1;
+		if (*help)
+			return 0;
+	}
+	return 0;
+}
+
+/* The one target, with every flag applied as its line's option. */
+static int
+check_target(const char *spec, const struct check_opts *o,
+    struct target_list *list)
+{
+	struct target t;
+	char why[512];
+	size_t i;
+
+	memset(&t, 0, sizeof(t));
+	if (target_parse_spec(spec, &t, why, sizeof(why)) == -1)
+		goto bad;
+	for (i = 0; i < o->nprobe; i++)
+		if (target_apply_option(&t, o->probe[i].key, o->probe[i].value,
+		        why, sizeof(why)) == -1)
+			goto bad;
+	if (target_check(&t, why, sizeof(why)) == -1)
+		goto bad;
+	target_list_push(list, &t);
+	return 0;
+bad:
+	log_errorx("%s: %s", t.spec != NULL ? t.spec : "target", why);
+	target_clear(&t);
+	return -1;
+}
+
+static int
+check_print(const struct check_opts *o, const struct target *t,
+    const struct result *r)
+{
+	json_object *obj;
+
+	if (o->quiet)
+		return 0;
+	if (o->json) {
+		obj = output_json_result(t, r, o->run.timeout_us);
+		puts(json_object_to_json_string_ext(obj,
+		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+		        JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(obj);
+	} else
+		check_text_write(stdout, t, r, o->run.timeout_us);
+	return fflush(stdout) == EOF ? -1 : 0;
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	struct check_opts o;
+	struct target_list list;
+	struct batch b;
+	int help = 0, rc;
+
+	memset(&o, 0, sizeof(o));
+	memset(&list, 0, sizeof(list));
+	memset(&b, 0, sizeof(b));
+	log_set_level(LOG_LEVEL_WARN);
+	o.run.workers = 1;
+	o.run.timeout_us = CHECK_DEFAULT_TIMEOUT_US;
+	if (check_parse_args(argc, argv, &o, &help) == -1) {
+		cmd_check_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (help) {
+		cmd_check_usage(stdout);
+		return EXIT_UP;
+	}
+	if (argc - optind != 1) {
+		log_errorx("%s",
+		    argc == optind ? "no target given"
+		                   : "one target only (pulse scan takes many)");
+		cmd_check_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (check_target(argv[optind], &o, &list) == -1) {
+		target_list_free(&list);
+		return EXIT_USAGE;
+	}
+	o.run.grace_us = 0;
+	if ((rc = batch_run(&b, &list, &o.run)) < 0)
+		rc = rc == -2 ? EXIT_USAGE : EXIT_INTERNAL;
+	else if (check_print(&o, &list.v[0], &b.results[0]) == -1)
+		rc = EXIT_INTERNAL;
+	else if (b.signo != 0)
+		rc = 128 + b.signo;
+	else
+		rc = b.results[0].success ? EXIT_UP : EXIT_DOWN;
+	batch_free(&b);
+	target_list_free(&list);
+	return rc;
+}
