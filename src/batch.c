@@ -19,7 +19,6 @@
 
 struct batch_run {
 	struct batch *b;
-	const struct target_list *list;
 	int64_t grace_us;
 };
 
@@ -86,7 +85,7 @@ int
 batch_run(struct batch *b, const struct target_list *list,
     const struct batch_opts *o)
 {
-	struct batch_run run = {b, list, o->grace_us};
+	struct batch_run run = {b, o->grace_us};
 	struct event *ev_term = NULL, *ev_int = NULL;
 	struct sup_config cfg;
 	size_t i;
