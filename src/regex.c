@@ -25,14 +25,14 @@ struct regex {
 	pcre2_match_context *mctx;
 };
 
-struct regex *
-regex_compile(const char *pattern, char *errbuf, size_t errlen)
+/* Compile without JIT; NULL with the reason in errbuf. */
+static pcre2_code *
+compile(const char *pattern, char *errbuf, size_t errlen)
 {
-	struct regex *re;
 	PCRE2_UCHAR msg[128];
 	PCRE2_SIZE off;
-	int err;
 	pcre2_code *code;
+	int err;
 
 	/* Bodies need not be UTF-8: invalid sequences simply never match. */
 	code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
@@ -41,8 +41,27 @@ regex_compile(const char *pattern, char *errbuf, size_t errlen)
 		pcre2_get_error_message(err, msg, sizeof(msg));
 		snprintf(errbuf, errlen, "%s at offset %zu", (char *)msg,
 		    (size_t)off);
-		return NULL;
 	}
+	return code;
+}
+
+int
+regex_check(const char *pattern, char *errbuf, size_t errlen)
+{
+	pcre2_code *code = compile(pattern, errbuf, errlen);
+
+	pcre2_code_free(code);
+	return code != NULL ? 0 : -1;
+}
+
+struct regex *
+regex_compile(const char *pattern, char *errbuf, size_t errlen)
+{
+	struct regex *re;
+	pcre2_code *code;
+
+	if ((code = compile(pattern, errbuf, errlen)) == NULL)
+		return NULL;
 	re = xcalloc(1, sizeof(*re));
 	re->pattern = xstrdup(pattern);
 	re->code = code;

@@ -8,6 +8,8 @@ struct regex;
 
 /* Compile pattern; NULL with a reason ("missing ) at offset 3") in errbuf. */
 struct regex *regex_compile(const char *pattern, char *errbuf, size_t errlen);
+/* Only check that pattern compiles: 0, or -1 with a reason. */
+int regex_check(const char *pattern, char *errbuf, size_t errlen);
 /*
  * Search subject (len bytes, NULs allowed, any encoding): 1 when it
  * matches, 0 when not, -1 with a reason when the match was cut short by

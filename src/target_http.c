@@ -391,7 +391,6 @@ opt_expect(const char *value, struct target *t, char *errbuf, size_t errlen)
 static int
 check_regex(const char *key, const char *value, char *errbuf, size_t errlen)
 {
-	struct regex *re;
 	char why[160];
 
 	if (*value == '\0' || strlen(value) > TARGET_HTTP_REGEX_MAX) {
@@ -399,11 +398,10 @@ check_regex(const char *key, const char *value, char *errbuf, size_t errlen)
 		    TARGET_HTTP_REGEX_MAX);
 		return -1;
 	}
-	if ((re = regex_compile(value, why, sizeof(why))) == NULL) {
+	if (regex_check(value, why, sizeof(why)) == -1) {
 		snprintf(errbuf, errlen, "%s=%s: %s", key, value, why);
 		return -1;
 	}
-	regex_free(re);
 	return 0;
 }
 
@@ -649,11 +647,20 @@ hash_bytes(const char *p, size_t n)
 void
 target_http_key(const struct target_http *h, char *buf, size_t len)
 {
-	char expect[256];
-	size_t n = strlen(buf);
-	unsigned i;
+	char expect[TARGET_HTTP_EXPECT_WORDS * 16 + 1];
+	uint64_t codes[TARGET_HTTP_EXPECT_WORDS];
+	size_t n = strlen(buf), e;
+	unsigned i, any;
 
-	target_http_expect_text(h, expect, sizeof(expect));
+	/* The bitmap itself: cheaper than its text, and as exact. */
+	for (i = 0, any = 0; i < TARGET_HTTP_EXPECT_WORDS; i++)
+		any |= h->expect[i] != 0;
+	memcpy(codes, h->expect, sizeof(codes));
+	if (!any) /* the default, so that expect=2xx is the same probe */
+		expect_set(codes, 200, 299);
+	for (i = 0, e = 0; i < TARGET_HTTP_EXPECT_WORDS; i++)
+		e += (size_t)snprintf(expect + e, sizeof(expect) - e, "%016llx",
+		    (unsigned long long)codes[i]);
 	n += (size_t)snprintf(buf + n, n < len ? len - n : 0,
 	    " url=%s method=%s body=%d:%zu:%016llx expect=%s follow=%d "
 	    "insecure=%d ca=%s host=%s sni=%s v=%u max_body=%llu",

@@ -5,11 +5,13 @@ usage: report.py record --tool T --pass time|mem|both --rep R --expect N
                         --targets FILE --measure FILE --output FILE
                         [--scheme tcp|icmp] [--format json|fping]
                         [--timewait N] [--load L] [--fixture-cpu SECS]
-                        [--raw-sockets N]
+                        [--raw-sockets N] [--http-match]
          prints one JSON line: the measurement plus the counts the tool
          reported and whether the run is sound; a summary line on stderr.
          A pulse document must hold exactly one result per target; so
          must fping's -q summary (--format fping, the OUTPUT is its stderr).
+         With --http-match every target has a match=, so every HTTP result
+         of a pulse document that succeeded must say its body matched.
          Targets without a scheme are read as --scheme ones (default tcp).
        report.py table [--baseline TOOL] [--note TEXT ...] RUNS.jsonl
          prints the table: wall time and CPU are medians over the "time"
@@ -90,6 +92,31 @@ def icmp_check(results):
             f" (first: {bad[0][0]}: {bad[0][1]})"]
 
 
+def http_inconsistency(r, need_match):
+    """Why an HTTP result contradicts itself, or None."""
+    status, matched = r.get("status_code"), r.get("body_matched")
+    if status is not None and not isinstance(status, int):
+        return f"status_code {status!r}"
+    if r.get("success") is not True:
+        return None
+    if status is None:
+        return "success without a status_code"
+    if matched is False or (need_match and matched is not True):
+        return f"success with body_matched {matched!r}"
+    return None
+
+
+def http_check(results, need_match):
+    """Problems with the HTTP results of a document: status, body match."""
+    bad = [(r.get("target"), http_inconsistency(r, need_match))
+           for r in results if r.get("kind") == "http"]
+    bad = [(t, why) for t, why in bad if why]
+    if not bad:
+        return []
+    return [f"{len(bad)} inconsistent HTTP results"
+            f" (first: {bad[0][0]}: {bad[0][1]})"]
+
+
 def describe_down(errors):
     """"down: why N, ..." from a count of errors, the commonest first."""
     top = sorted(errors.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -99,7 +126,7 @@ def describe_down(errors):
     return "down: " + text
 
 
-def document_check(doc, targets):
+def document_check(doc, targets, http_match=False):
     """(total, up, problems) of a pulse document: one result per target."""
     results = doc.get("results")
     if not isinstance(results, list) or not all(
@@ -113,6 +140,7 @@ def document_check(doc, targets):
     seen = collections.Counter(str(r.get("target")) for r in results)
     why += target_check(seen, targets)
     why += icmp_check(results)
+    why += http_check(results, http_match)
     up = sum(1 for r in results if r.get("success") is True)
     counts = doc["counts"]
     if counts.get("total") != len(results) or counts.get("up") != up:
@@ -161,7 +189,7 @@ def fping_check(path, targets, scheme):
     return sum(seen.values()), up, why
 
 
-def tool_check(path, targets):
+def tool_check(path, targets, http_match=False):
     """(total, up, problems) from a pulse document or a peer summary."""
     try:
         with open(path, encoding="utf-8") as f:
@@ -171,7 +199,7 @@ def tool_check(path, targets):
     if not isinstance(doc, dict):
         return None, None, ["unexpected JSON on stdout"]
     if isinstance(doc.get("counts"), dict):
-        return document_check(doc, targets)
+        return document_check(doc, targets, http_match)
     why = []
     if isinstance(doc.get("errors"), dict) and doc["errors"]:
         why.append(describe_down(doc["errors"]))
@@ -223,7 +251,7 @@ def record(args):
     if args.format == "fping":
         total, up, why = fping_check(args.output, targets, args.scheme)
     else:
-        total, up, why = tool_check(args.output, targets)
+        total, up, why = tool_check(args.output, targets, args.http_match)
     m.update({"tool": args.tool, "pass": args.pass_, "rep": args.rep,
               "expect": args.expect, "total": total, "up": up,
               "reset": resets(args.output) if args.format == "json"
@@ -318,6 +346,7 @@ def main():
     rec.add_argument("--fixture-cpu", type=float)
     rec.add_argument("--load", type=float)
     rec.add_argument("--raw-sockets", type=int)
+    rec.add_argument("--http-match", action="store_true")
     tab = sub.add_parser("table")
     tab.add_argument("--baseline", default="pulse")
     tab.add_argument("--note", action="append", default=[])

@@ -1,0 +1,3 @@
+module pulse-bench/go-httpscan
+
+go 1.19
