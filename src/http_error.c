@@ -58,6 +58,10 @@ tls_failed(CURL *easy, const struct target *t, const char *errbuf,
 	                                        : t->host;
 
 	curl_easy_getinfo(easy, CURLINFO_SSL_VERIFYRESULT, &v);
+	/* libcurl checks the name itself, after OpenSSL's verdict. */
+	if (strstr(errbuf, "subject name") != NULL ||
+	    strstr(errbuf, "does not match target host") != NULL)
+		v = X509_HOSTNAME_MISMATCH;
 	switch (v) {
 	case X509_EXPIRED:
 		result_fail(r, REASON_TLS, "certificate has expired");
@@ -80,11 +84,9 @@ tls_failed(CURL *easy, const struct target *t, const char *errbuf,
 	case X509_HOSTNAME_MISMATCH:
 		break;
 	default:
-		if (v != 0 || strstr(errbuf, "subject name") == NULL) {
-			result_fail(r, REASON_TLS,
-			    "certificate not trusted: %s", errbuf);
-			return;
-		}
+		result_fail(r, REASON_TLS, "certificate not trusted: %s",
+		    errbuf);
+		return;
 	}
 	result_fail(r, REASON_TLS, "certificate does not match host name %s",
 	    name);
@@ -192,6 +194,15 @@ http_error_classify(CURL *easy, const struct target *t, CURLcode rc,
 		    "response header too large for libcurl (%s)", msg);
 		break;
 	default:
+		if (t->http->version == 20 && !t->http->tls &&
+		    r->http.status == 0) {
+			/* Prior knowledge meets a server of HTTP/1 only. */
+			result_fail(r, REASON_PROTOCOL,
+			    "no HTTP/2 answer (http_version=2 over http:// "
+			    "speaks HTTP/2 from the first byte): %s",
+			    msg);
+			break;
+		}
 		/* Malformed chunks, oversized headers, broken streams. */
 		result_fail(r, REASON_PROTOCOL, "%s", msg);
 		break;

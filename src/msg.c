@@ -8,6 +8,9 @@
 #include "msg.h"
 #include "util.h"
 
+_Static_assert(MSG_MAX >= TARGET_HTTP_REQUEST_MAX + 8192,
+    "a request the target parser accepts must fit a message");
+
 struct wbuf {
 	uint8_t *p;
 	size_t len, cap;
@@ -29,6 +32,8 @@ put_bytes(struct wbuf *w, const void *src, size_t n)
 		w->overflow = 1;
 		return;
 	}
+	if (n == 0) /* src may be NULL, which memcpy must never see */
+		return;
 	memcpy(w->p + w->len, src, n);
 	w->len += n;
 }

@@ -163,8 +163,9 @@ set_names(CURL *easy, const struct target *t, struct curl_slist **headers,
 	const struct target_http *h = t->http;
 	const char *name = h->sni != NULL ? h->sni : h->host_header;
 	CURLU *u;
-	char *line, *url = NULL;
-	int v6 = strchr(t->host, ':') != NULL;
+	char *line, *url = NULL, port[8] = "";
+	const char *hh;
+	int v6 = strchr(t->host, ':') != NULL, hv6;
 
 	if (name == NULL)
 		return curl_easy_setopt(easy, CURLOPT_URL, h->url) == CURLE_OK
@@ -186,9 +187,12 @@ set_names(CURL *easy, const struct target *t, struct curl_slist **headers,
 	free(line);
 	if (h->sni != NULL) {
 		/* sni= alone keeps the Host header of the URL (or host=). */
-		xasprintf(&line, "Host: %s%s%s", v6 ? "[" : "",
-		    h->host_header != NULL ? h->host_header : t->host,
-		    v6 ? "]" : "");
+		hh = h->host_header != NULL ? h->host_header : t->host;
+		hv6 = strchr(hh, ':') != NULL;
+		if (t->port != (h->tls ? 443 : 80))
+			snprintf(port, sizeof(port), ":%u", t->port);
+		xasprintf(&line, "Host: %s%s%s%s", hv6 ? "[" : "", hh,
+		    hv6 ? "]" : "", port);
 		*headers = curl_slist_append(*headers, line);
 		free(line);
 	}

@@ -271,6 +271,12 @@ slot_depth(const struct slot *s, bool sweep)
 {
 	if (s->class == CLASS_ICMP && sweep && s->held_sweep == s->held)
 		return SUP_HOLD_MAX;
+	/*
+	 * An HTTP probe can take its whole timeout on a slow server; a probe
+	 * queued behind it would wait too, while other workers go idle.
+	 */
+	if (s->held > 0 && s->jobs[0].target->kind == TARGET_HTTP)
+		return 1;
 	return SUP_DEPTH;
 }
 

@@ -581,6 +581,21 @@ parse_option(char *tok, struct target *t, char *errbuf, size_t errlen)
 	return target_apply_option(t, tok, value, errbuf, errlen);
 }
 
+/* The bytes a probe request carries for h, roughly and from above. */
+static size_t
+http_request_size(const struct target_http *h)
+{
+	size_t n = strlen(h->url) + h->body_len + h->ca_len + 1024;
+	unsigned i;
+
+	for (i = 0; i < h->nheaders; i++)
+		n += strlen(h->headers[i]) + 2;
+	n += h->match != NULL ? strlen(h->match) : 0;
+	n += h->not_match != NULL ? strlen(h->not_match) : 0;
+	n += h->ca != NULL ? strlen(h->ca) : 0;
+	return n;
+}
+
 /* Options that contradict each other or the URL. */
 static int
 check_http(const struct target *t, char *errbuf, size_t errlen)
@@ -596,6 +611,12 @@ check_http(const struct target *t, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen,
 		    "match= and not_match= need a body: "
 		    "method=HEAD gets none");
+		return -1;
+	}
+	if (http_request_size(h) > TARGET_HTTP_REQUEST_MAX) {
+		snprintf(errbuf, errlen,
+		    "headers, body and ca= together are larger than %d KiB",
+		    TARGET_HTTP_REQUEST_MAX / 1024);
 		return -1;
 	}
 	return 0;

@@ -15,9 +15,11 @@ enum target_kind { TARGET_TCP = 1, TARGET_ICMP = 2, TARGET_HTTP = 3 };
 #define TARGET_ICMP_COUNT_MAX 100
 #define TARGET_ICMP_INTERVAL_US 100000 /* default spacing of echoes */
 
-#define TARGET_URL_MAX 4096         /* a URL fits on a line */
-#define TARGET_HTTP_BODY_MAX 32768  /* body= or body_file= */
-#define TARGET_HTTP_CA_MAX 65536    /* a ca= file, sent with each probe */
+#define TARGET_URL_MAX 4096        /* a URL fits on a line */
+#define TARGET_HTTP_BODY_MAX 32768 /* body= or body_file= */
+#define TARGET_HTTP_CA_MAX 65536   /* a ca= file, sent with each probe */
+/* What every HTTP option of one target may add up to, to fit a message. */
+#define TARGET_HTTP_REQUEST_MAX 114688
 #define TARGET_HTTP_HEADERS_MAX 32  /* header= options */
 #define TARGET_HTTP_HEADER_MAX 4096 /* one "Name: value" */
 #define TARGET_HTTP_REGEX_MAX 1024  /* match= and not_match= */

@@ -70,6 +70,26 @@ target_http_redact(const char *url)
 	return s;
 }
 
+/*
+ * One spelling per URL, so that duplicates are found: the host as
+ * target_host_parse() wrote it (lower case), no default port.
+ */
+static void
+url_normalize(CURLU *u, const struct target *t)
+{
+	char *scheme = url_part(u, CURLUPART_SCHEME, 0), *host;
+	int v6 = strchr(t->host, ':') != NULL;
+
+	xasprintf(&host, "%s%s%s", v6 ? "[" : "", t->host, v6 ? "]" : "");
+	curl_url_set(u, CURLUPART_HOST, host, 0);
+	free(host);
+	if (scheme != NULL &&
+	    ((strcmp(scheme, "http") == 0 && t->port == 80) ||
+	        (strcmp(scheme, "https") == 0 && t->port == 443)))
+		curl_url_set(u, CURLUPART_PORT, NULL, 0);
+	free(scheme);
+}
+
 /* Host and port from a parsed URL into t; the host checked as elsewhere. */
 static int
 url_authority(CURLU *u, struct target *t, char *errbuf, size_t errlen)
@@ -101,6 +121,8 @@ url_authority(CURLU *u, struct target *t, char *errbuf, size_t errlen)
 	rc = t->port > 0 ? 0 : -1;
 	if (rc == -1)
 		snprintf(errbuf, errlen, "invalid port in URL");
+	else
+		url_normalize(u, t);
 out:
 	free(host);
 	free(port);
@@ -143,7 +165,8 @@ target_http_parse_url(const char *spec, struct target *t, char *errbuf,
 		goto out;
 	t->kind = TARGET_HTTP;
 	t->http = xcalloc(1, sizeof(*t->http));
-	t->http->url = xstrdup(spec);
+	if ((t->http->url = url_part(u, CURLUPART_URL, 0)) == NULL)
+		fatalx("curl_url_get: out of memory");
 	t->http->tls = strcmp(scheme, "https") == 0;
 	t->http->follow = -1;
 	t->http->canonical = url_redacted(u);

@@ -287,7 +287,7 @@ size_parse(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 		return -1;
 	}
 	for (; isdigit((unsigned char)*p); p++) {
-		if (v > (UINT64_MAX >> 30) / 10) {
+		if (v > (UINT64_MAX - 9) / 10) {
 			snprintf(errbuf, errlen, "too large");
 			return -1;
 		}
@@ -299,6 +299,10 @@ size_parse(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 	if (i == sizeof(units) / sizeof(units[0])) {
 		snprintf(errbuf, errlen, "unknown unit '%s' (use k, M or G)",
 		    p);
+		return -1;
+	}
+	if (v > (UINT64_MAX >> units[i].shift)) {
+		snprintf(errbuf, errlen, "too large");
 		return -1;
 	}
 	v <<= units[i].shift;

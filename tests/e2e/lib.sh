@@ -385,8 +385,9 @@ assert_jq() {
 E2E_SCHEMA='
 	def check(what; f): [what, (try f catch false)];
 	def optnum: type == "number" or . == null;
-	def reasons: ["timeout", "refused", "unreachable", "dns", "crash",
-	    "deadline", "cancelled", "permission", "config", "internal"];
+	def reasons: ["timeout", "refused", "unreachable", "dns", "tls",
+	    "status", "match", "crash", "deadline", "cancelled", "permission",
+	    "config", "internal", "protocol"];
 	check("document is an object"; type == "object"),
 	check("version is a string"; .version | type == "string" and
 	    length > 0),
@@ -413,7 +414,7 @@ E2E_SCHEMA='
 	    [.target, .name]] | length == (unique | length)),
 	check("every result has well-typed fields"; .results | all(
 	    (.target | type) == "string" and (.name | type) == "string" and
-	    (.kind == "tcp" or .kind == "icmp") and
+	    (.kind == "tcp" or .kind == "icmp" or .kind == "http") and
 	    (.host | type) == "string" and
 	    (.success | type) == "boolean" and
 	    ((.address | type) == "string" or .address == null) and
@@ -433,6 +434,15 @@ E2E_SCHEMA='
 	    .stddev; type == "number" and . >= 0)) and .success
 	    else .rtt_seconds == null and (.success | not) end) and
 	    ((.reply_ttl | type) == "number" or .reply_ttl == null))),
+	check("http results have a status, phases and body fields";
+	    [.results[] | select(.kind == "http")] | all((.port | type) ==
+	    "number" and (.status_code | optnum) and
+	    (.redirects | type) == "number" and
+	    (.content_length | type) == "number" and
+	    (.body_matched == null or (.body_matched | type) == "boolean") and
+	    (.phases_seconds | all(.resolve, .connect, .tls, .processing,
+	    .transfer; optnum)) and (.final_url | type) == "string" and
+	    (.tls == null or (.tls | type) == "object"))),
 	check("successful results have reason and error null"; [.results[] |
 	    select(.success and (.reason != null or .error != null))] |
 	    length == 0),
@@ -442,7 +452,8 @@ E2E_SCHEMA='
 	     (.error | type) != "string" or (.error | length) == 0))] |
 	    length == 0),
 	check("target is the canonical form of kind, host and port";
-	    .results | all(.target == .kind + "://" +
+	    [.results[] | select(.kind != "http")] | all(.target == .kind +
+	    "://" +
 	    (if (.host | contains(":")) then "[" + .host + "]" else .host end) +
 	    (if .kind == "tcp" then ":" + (.port | tostring) else "" end)))
 '

@@ -449,6 +449,249 @@ test_result_icmp(void **state)
 	free(text);
 }
 
+/* Text that must be one JSON value. */
+static json_object *
+parse_object(const char *text)
+{
+	json_object *o = json_tokener_parse(text);
+
+	if (o == NULL)
+		fail_msg("not JSON: %s", text);
+	return o;
+}
+
+/* Parse line into t or fail the test. */
+static void
+parse_http(struct target *t, const char *line)
+{
+	char err[256] = "";
+
+	if (target_parse_line(line, strlen(line), t, err, sizeof(err)) != 1)
+		fail_msg("\"%s\": %s", line, err);
+}
+
+/* The members of an HTTP result, in document order. */
+static const char *const http_keys[] = {
+    "target",
+    "name",
+    "kind",
+    "host",
+    "port",
+    "success",
+    "reason",
+    "error",
+    "address",
+    "timeout_seconds",
+    "duration_seconds",
+    "dns_seconds",
+    "connect_seconds",
+    "status_code",
+    "http_version",
+    "final_url",
+    "redirects",
+    "content_length",
+    "body_matched",
+    "phases_seconds",
+    "tls",
+};
+
+static const char *const phase_keys[] = {
+    "resolve",
+    "connect",
+    "tls",
+    "processing",
+    "transfer",
+};
+
+/* The result object of t and r, as text and as parsed back. */
+static json_object *
+http_object(const char *line, const struct result *r, char **textp)
+{
+	struct target t;
+	json_object *o;
+
+	parse_http(&t, line);
+	o = output_json_result(&t, r, 5 * USEC_PER_SEC);
+	*textp = xstrdup(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	target_clear(&t);
+	return parse_object(*textp);
+}
+
+/* An http:// result that is up has every member of an HTTP result with
+ * its JSON type: numbers, a boolean body verdict, the target itself as
+ * final URL, the phases with tls null, and tls null; the password of
+ * the URL shows as xxxxx everywhere. */
+static void
+test_result_http_up(void **state)
+{
+	struct result r;
+	json_object *o, *phases;
+	char *text;
+
+	result_init(&r);
+	r.success = true;
+	snprintf(r.address, sizeof(r.address), "127.0.0.1");
+	r.start_us = START_US;
+	r.duration_us = 12345;
+	r.dns_us = 100;
+	r.connect_us = 200;
+	r.http.status = 200;
+	r.http.version = 11;
+	r.http.content_length = 42;
+	r.http.body_matched = 1;
+	r.http.processing_us = 3000;
+	r.http.transfer_us = 400;
+	o = http_object("http://alice:pw@127.0.0.1:8080/health?x=1 name=web",
+	    &r, &text);
+	assert_null(strstr(text, "pw@"));
+	want_keys(o, http_keys, sizeof(http_keys) / sizeof(http_keys[0]));
+	want_string(o, "target",
+	    "http://alice:xxxxx@127.0.0.1:8080/health?x=1");
+	want_string(o, "name", "web");
+	want_string(o, "kind", "http");
+	want_string(o, "host", "127.0.0.1");
+	want_int(o, "port", 8080);
+	assert_true(
+	    json_object_get_boolean(member(o, "success", json_type_boolean)));
+	want_null(o, "reason");
+	want_null(o, "error");
+	want_string(o, "address", "127.0.0.1");
+	want_seconds(o, "timeout_seconds", 5.0);
+	want_seconds(o, "duration_seconds", 0.012345);
+	want_seconds(o, "dns_seconds", 0.0001);
+	want_seconds(o, "connect_seconds", 0.0002);
+	want_int(o, "status_code", 200);
+	want_string(o, "http_version", "1.1");
+	want_string(o, "final_url",
+	    "http://alice:xxxxx@127.0.0.1:8080/health?x=1");
+	want_int(o, "redirects", 0);
+	want_int(o, "content_length", 42);
+	assert_true(json_object_get_boolean(
+	    member(o, "body_matched", json_type_boolean)));
+	phases = member(o, "phases_seconds", json_type_object);
+	want_keys(phases, phase_keys, 5);
+	want_seconds(phases, "resolve", 0.0001);
+	want_seconds(phases, "connect", 0.0002);
+	want_null(phases, "tls");
+	want_seconds(phases, "processing", 0.003);
+	want_seconds(phases, "transfer", 0.0004);
+	want_null(o, "tls");
+	json_object_put(o);
+	free(text);
+}
+
+/* An https:// result that is down keeps its response: status, HTTP/2,
+ * the redirects and the URL they ended at, a null body verdict without
+ * patterns, and the TLS session with the certificate's expiry. */
+static void
+test_result_https_down(void **state)
+{
+	static const char *const tls_keys[] = {
+	    "version",
+	    "cipher",
+	    "cert_not_after",
+	    "cert_expiry_timestamp",
+	    "cert_days_left",
+	};
+	struct result r;
+	json_object *o, *phases, *tls;
+	char *text;
+
+	result_init(&r);
+	result_fail(&r, REASON_STATUS, "status 404, expected 2xx");
+	snprintf(r.address, sizeof(r.address), "::1");
+	r.start_us = START_US;
+	r.duration_us = 5000;
+	r.dns_us = 1000;
+	r.connect_us = 2000;
+	r.http.tls_us = 3000;
+	r.http.processing_us = 4000;
+	r.http.transfer_us = 0;
+	r.http.status = 404;
+	r.http.version = 20;
+	r.http.redirects = 2;
+	r.http.content_length = 9;
+	r.http.final_url = xstrdup("https://bob:xxxxx@www.example.test/login");
+	snprintf(r.http.tls_version, sizeof(r.http.tls_version), "TLSv1.3");
+	snprintf(r.http.tls_cipher, sizeof(r.http.tls_cipher),
+	    "TLS_AES_256_GCM_SHA384");
+	r.http.cert_not_after = 1798761600; /* 2027-01-01T00:00:00Z */
+	o = http_object("https://bob:pw@www.example.test/app timeout=2s", &r,
+	    &text);
+	assert_null(strstr(text, "pw@"));
+	want_keys(o, http_keys, sizeof(http_keys) / sizeof(http_keys[0]));
+	want_string(o, "target", "https://bob:xxxxx@www.example.test/app");
+	want_string(o, "name", "https://bob:xxxxx@www.example.test/app");
+	want_string(o, "kind", "http");
+	want_int(o, "port", 443);
+	want_string(o, "reason", "status");
+	want_string(o, "error", "status 404, expected 2xx");
+	want_seconds(o, "timeout_seconds", 2.0);
+	want_int(o, "status_code", 404);
+	want_string(o, "http_version", "2");
+	want_string(o, "final_url", "https://bob:xxxxx@www.example.test/login");
+	want_int(o, "redirects", 2);
+	want_int(o, "content_length", 9);
+	want_null(o, "body_matched");
+	phases = member(o, "phases_seconds", json_type_object);
+	want_seconds(phases, "tls", 0.003);
+	want_seconds(phases, "transfer", 0);
+	tls = member(o, "tls", json_type_object);
+	want_keys(tls, tls_keys, 5);
+	want_string(tls, "version", "TLSv1.3");
+	want_string(tls, "cipher", "TLS_AES_256_GCM_SHA384");
+	want_string(tls, "cert_not_after", "2027-01-01T00:00:00Z");
+	want_int(tls, "cert_expiry_timestamp", 1798761600);
+	want_int(tls, "cert_days_left", 401);
+	json_object_put(o);
+	free(text);
+
+	/* Expired an hour ago: -1 days, not 0. */
+	r.http.cert_not_after = START_US / USEC_PER_SEC - 3600;
+	o = http_object("https://www.example.test/", &r, &text);
+	tls = member(o, "tls", json_type_object);
+	want_int(tls, "cert_days_left", -1);
+	want_string(tls, "cert_not_after", "2025-11-25T13:39:49Z");
+	json_object_put(o);
+	free(text);
+	result_release(&r);
+}
+
+/* A probe that got no response has null status, version, body verdict,
+ * phases and tls, and counts no bytes and no redirects. */
+static void
+test_result_http_no_response(void **state)
+{
+	struct result r;
+	json_object *o, *phases;
+	char *text;
+	size_t i;
+
+	result_init(&r);
+	result_fail(&r, REASON_DNS, "cannot resolve www.example.test");
+	r.start_us = START_US;
+	r.duration_us = 1500;
+	o = http_object("https://www.example.test/ match=ok", &r, &text);
+	want_keys(o, http_keys, sizeof(http_keys) / sizeof(http_keys[0]));
+	want_null(o, "address");
+	want_null(o, "dns_seconds");
+	want_null(o, "connect_seconds");
+	want_null(o, "status_code");
+	want_null(o, "http_version");
+	want_string(o, "final_url", "https://www.example.test/");
+	want_int(o, "redirects", 0);
+	want_int(o, "content_length", 0);
+	want_null(o, "body_matched");
+	phases = member(o, "phases_seconds", json_type_object);
+	for (i = 0; i < 5; i++)
+		want_null(phases, phase_keys[i]);
+	want_null(o, "tls");
+	json_object_put(o);
+	free(text);
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -463,6 +706,9 @@ main(void)
 	    TEST(test_not_interrupted_and_empty),
 	    TEST(test_write_error),
 	    TEST(test_scan_report_count),
+	    cmocka_unit_test(test_result_http_up),
+	    cmocka_unit_test(test_result_https_down),
+	    cmocka_unit_test(test_result_http_no_response),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -364,6 +364,118 @@ test_net_strerror(void **state)
 	assert_string_equal(net_strerror(ENOENT), strerror(ENOENT));
 }
 
+/* Sizes in bytes with k, M and G (and KiB, KB, MiB, ... in any case) as
+ * powers of 1024. */
+static void
+test_size_parse_good(void **state)
+{
+	static const struct {
+		const char *in;
+		uint64_t bytes;
+	} cases[] = {
+	    {"0", 0},
+	    {"512", 512},
+	    {"1b", 1},
+	    {"64k", 65536},
+	    {"64K", 65536},
+	    {"64KiB", 65536},
+	    {"64kb", 65536},
+	    {"1M", 1 << 20},
+	    {"1m", 1 << 20},
+	    {"1MiB", 1 << 20},
+	    {"2MB", 2 << 20},
+	    {"256MiB", 256ULL << 20},
+	    {"1G", 1ULL << 30},
+	    {"3gib", 3ULL << 30},
+	    {"16G", 16ULL << 30},
+	    {"0042", 42},
+	};
+	char err[128];
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		if (size_parse(cases[i].in, 0, UINT64_MAX, &v, err,
+		        sizeof(err)) != 0)
+			fail_msg("\"%s\": %s", cases[i].in, err);
+		if (v != cases[i].bytes)
+			fail_msg("\"%s\" gave %llu, want %llu", cases[i].in,
+			    (unsigned long long)v,
+			    (unsigned long long)cases[i].bytes);
+	}
+}
+
+/* Malformed sizes, unknown units and sizes outside [min, max] are
+ * refused with a reason, leaving the output alone. */
+static void
+test_size_parse_bad(void **state)
+{
+	static const char *bad[] = {
+	    "",
+	    "k",
+	    "-1",
+	    "+1",
+	    " 1",
+	    "1 k",
+	    "1.5M",
+	    "1T",
+	    "1KiBs",
+	    "12x",
+	    "0x10",
+	    "99999999999999999999",
+	    "1025",
+	    "2k",
+	    "0",
+	};
+	char err[128];
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(err, 0, sizeof(err));
+		v = 777;
+		if (size_parse(bad[i], 1, 1024, &v, err, sizeof(err)) != -1)
+			fail_msg("\"%s\" accepted as %llu", bad[i],
+			    (unsigned long long)v);
+		if (err[0] == '\0')
+			fail_msg("\"%s\" refused without a message", bad[i]);
+		assert_int_equal(v, 777);
+	}
+	assert_int_equal(size_parse("1k", 1, 1024, &v, err, sizeof(err)), 0);
+	assert_int_equal(v, 1024);
+	assert_int_equal(size_parse("1", 1, 1024, &v, err, sizeof(err)), 0);
+	assert_int_equal(v, 1);
+}
+
+/* A size too large for 64 bits once its unit is applied is refused, not
+ * wrapped around to a small one. */
+static void
+test_size_parse_overflow(void **state)
+{
+	static const char *big[] = {
+	    "17179869184G",                       /* 2^34 GiB = 2^64 bytes */
+	    "17179869185G",                       /* 2^64 + 1 GiB */
+	    "99999999999G", "18014398509481984k", /* 2^54 KiB = 2^64 bytes */
+	};
+	char err[128];
+	size_t i, wrong = 0;
+	uint64_t v;
+
+	for (i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+		memset(err, 0, sizeof(err));
+		v = 777;
+		if (size_parse(big[i], 0, UINT64_MAX, &v, err, sizeof(err)) !=
+		        -1 ||
+		    err[0] == '\0') {
+			print_error("\"%s\" accepted as %llu\n", big[i],
+			    (unsigned long long)v);
+			wrong++;
+		}
+	}
+	assert_int_equal(wrong, 0);
+}
+
 int
 main(void)
 {
@@ -380,6 +492,9 @@ main(void)
 	    cmocka_unit_test(test_clocks),
 	    cmocka_unit_test(test_xalloc),
 	    cmocka_unit_test(test_net_strerror),
+	    cmocka_unit_test(test_size_parse_good),
+	    cmocka_unit_test(test_size_parse_bad),
+	    cmocka_unit_test(test_size_parse_overflow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
