@@ -20,12 +20,6 @@
 /* Past this, response headers are an attack, not a page. */
 #define HTTP_HEADERS_MAX (256 * 1024)
 
-struct probe_http_ctx {
-	CURL *easy;
-	struct regex *cache[HTTP_REGEX_CACHE];
-	unsigned next; /* the cache slot to reuse next */
-};
-
 /* What one probe accumulates while libcurl runs it. */
 struct http_run {
 	const struct target_http *h;
@@ -39,13 +33,42 @@ struct http_run {
 	size_t header_bytes;
 };
 
+/* One transfer: the run and what libcurl holds pointers to. */
+struct http_xfer {
+	const struct target *t;
+	struct http_run run;
+	struct curl_slist *headers, *connect_to;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* A place in the batch: a handle kept for the worker's life. */
+struct http_slot {
+	CURL *easy;
+	struct http_xfer x;
+	bool busy;
+	void *cookie;
+};
+
+struct probe_http_ctx {
+	CURL *easy; /* for probe_http_run() */
+	struct http_xfer single;
+	CURLM *multi; /* for the batch */
+	struct http_slot batch[PROBE_HTTP_BATCH_MAX];
+	unsigned active;
+	struct regex *cache[HTTP_REGEX_CACHE];
+	unsigned next; /* the cache slot to reuse next */
+};
+
+static void xfer_clean(struct http_xfer *);
+
 struct probe_http_ctx *
 probe_http_ctx_new(void)
 {
 	struct probe_http_ctx *ctx = xcalloc(1, sizeof(*ctx));
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    (ctx->easy = curl_easy_init()) == NULL)
+	    (ctx->easy = curl_easy_init()) == NULL ||
+	    (ctx->multi = curl_multi_init()) == NULL)
 		fatalx("libcurl: cannot initialise");
 	return ctx;
 }
@@ -59,6 +82,15 @@ probe_http_ctx_free(struct probe_http_ctx *ctx)
 		return;
 	for (i = 0; i < HTTP_REGEX_CACHE; i++)
 		regex_free(ctx->cache[i]);
+	for (i = 0; i < PROBE_HTTP_BATCH_MAX; i++) {
+		if (ctx->batch[i].busy) {
+			curl_multi_remove_handle(ctx->multi,
+			    ctx->batch[i].easy);
+			xfer_clean(&ctx->batch[i].x);
+		}
+		curl_easy_cleanup(ctx->batch[i].easy);
+	}
+	curl_multi_cleanup(ctx->multi);
 	curl_easy_cleanup(ctx->easy);
 	curl_global_cleanup();
 	free(ctx);
@@ -89,6 +121,7 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct http_run *run = arg;
 	size_t n = size * nmemb;
+	char *p;
 
 	if (n > run->max_body - run->len) {
 		run->seen.abort = HTTP_ABORT_BODY;
@@ -99,11 +132,11 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 			run->cap = run->cap ? run->cap : 16384;
 			while (run->cap < run->len + n)
 				run->cap *= 2;
-			run->body = realloc(run->body, run->cap);
-			if (run->body == NULL) {
+			if ((p = realloc(run->body, run->cap)) == NULL) {
 				run->seen.abort = HTTP_ABORT_MEMORY;
 				return 0;
 			}
+			run->body = p;
 		}
 		memcpy(run->body + run->len, data, n);
 	}
@@ -396,45 +429,151 @@ judge(struct probe_http_ctx *ctx, struct http_run *run)
 		r->success = true;
 }
 
+/* Set easy up for t; -1 with r filled when the target cannot be sent. */
+static int
+xfer_start(struct http_xfer *x, CURL *easy, const struct target *t,
+    int64_t deadline_us, struct result *r)
+{
+	const struct target_http *h = t->http;
+
+	memset(x, 0, sizeof(*x));
+	x->t = t;
+	x->run.h = h;
+	x->run.r = r;
+	x->run.easy = easy;
+	x->run.max_body = h->max_body > 0 ? h->max_body : TARGET_HTTP_MAX_BODY;
+	x->run.keep_body = h->match != NULL || h->not_match != NULL;
+	curl_easy_reset(easy);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &x->run);
+	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(easy, CURLOPT_HEADERDATA, &x->run);
+	curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, on_close);
+	curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, &x->run);
+	set_limits(easy, t, deadline_us - mono_now_us());
+	set_request(easy, h, &x->headers);
+	if (set_names(easy, t, &x->headers, &x->connect_to) == -1) {
+		result_fail(r, REASON_CONFIG, "cannot apply host= or sni=");
+		return -1;
+	}
+	return 0;
+}
+
+/* Judge a finished transfer into its result. */
+static void
+xfer_finish(struct probe_http_ctx *ctx, struct http_xfer *x, CURLcode rc)
+{
+	read_response(x->run.easy, &x->run);
+	if (rc != CURLE_OK)
+		http_error_classify(x->run.easy, x->t, rc, &x->run.seen,
+		    x->errbuf, x->run.r);
+	else
+		judge(ctx, &x->run);
+}
+
+/* Nothing of a probe may outlive it in the reused handle. */
+static void
+xfer_clean(struct http_xfer *x)
+{
+	CURL *easy = x->run.easy;
+
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(easy, CURLOPT_CONNECT_TO, NULL);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
+	curl_easy_setopt(easy, CURLOPT_HEADERDATA, NULL);
+	curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, NULL);
+	curl_slist_free_all(x->headers);
+	curl_slist_free_all(x->connect_to);
+	free(x->run.body);
+	x->headers = x->connect_to = NULL;
+	x->run.body = NULL;
+}
+
 void
 probe_http_run(const struct target *t, int64_t deadline_us,
     struct probe_http_ctx *ctx, struct result *r)
 {
-	const struct target_http *h = t->http;
-	struct http_run run = {h, r, ctx->easy, NULL, 0, 0, 0, false,
-	    {HTTP_ABORT_NONE, false}, 0};
-	struct curl_slist *headers = NULL, *connect_to = NULL;
-	char errbuf[CURL_ERROR_SIZE] = "";
-	CURLcode rc;
+	struct http_xfer *x = &ctx->single;
 
-	run.max_body = h->max_body > 0 ? h->max_body : TARGET_HTTP_MAX_BODY;
-	run.keep_body = h->match != NULL || h->not_match != NULL;
-	curl_easy_reset(ctx->easy);
-	curl_easy_setopt(ctx->easy, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(ctx->easy, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(ctx->easy, CURLOPT_WRITEDATA, &run);
-	curl_easy_setopt(ctx->easy, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(ctx->easy, CURLOPT_HEADERDATA, &run);
-	curl_easy_setopt(ctx->easy, CURLOPT_CLOSESOCKETFUNCTION, on_close);
-	curl_easy_setopt(ctx->easy, CURLOPT_CLOSESOCKETDATA, &run);
-	set_limits(ctx->easy, t, deadline_us - mono_now_us());
-	set_request(ctx->easy, h, &headers);
-	if (set_names(ctx->easy, t, &headers, &connect_to) == -1) {
-		result_fail(r, REASON_CONFIG, "cannot apply host= or sni=");
-		goto out;
+	if (xfer_start(x, ctx->easy, t, deadline_us, r) == 0)
+		xfer_finish(ctx, x, curl_easy_perform(ctx->easy));
+	xfer_clean(x);
+}
+
+int
+probe_http_batch_add(struct probe_http_ctx *ctx, const struct target *t,
+    int64_t deadline_us, struct result *r, void *cookie)
+{
+	struct http_slot *sl = NULL;
+	unsigned i;
+
+	for (i = 0; i < PROBE_HTTP_BATCH_MAX && sl == NULL; i++)
+		if (!ctx->batch[i].busy)
+			sl = &ctx->batch[i];
+	if (sl == NULL)
+		return -1;
+	if (sl->easy == NULL && (sl->easy = curl_easy_init()) == NULL)
+		fatalx("libcurl: cannot make a handle");
+	if (xfer_start(&sl->x, sl->easy, t, deadline_us, r) == -1) {
+		xfer_clean(&sl->x);
+		return 1;
 	}
-	rc = curl_easy_perform(ctx->easy);
-	read_response(ctx->easy, &run);
-	if (rc != CURLE_OK)
-		http_error_classify(ctx->easy, t, rc, &run.seen, errbuf, r);
-	else
-		judge(ctx, &run);
-out:
-	/* Nothing of this probe may outlive it in the reused handle. */
-	curl_easy_setopt(ctx->easy, CURLOPT_ERRORBUFFER, NULL);
-	curl_easy_setopt(ctx->easy, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(ctx->easy, CURLOPT_CONNECT_TO, NULL);
-	curl_slist_free_all(headers);
-	curl_slist_free_all(connect_to);
-	free(run.body);
+	if (curl_multi_add_handle(ctx->multi, sl->easy) != CURLM_OK)
+		fatalx("libcurl: cannot add a transfer");
+	curl_easy_setopt(sl->easy, CURLOPT_PRIVATE, sl);
+	sl->busy = true;
+	sl->cookie = cookie;
+	ctx->active++;
+	return 0;
+}
+
+unsigned
+probe_http_batch_active(const struct probe_http_ctx *ctx)
+{
+	return ctx->active;
+}
+
+/* Judge and hand back every transfer libcurl says is over. */
+static void
+batch_collect(struct probe_http_ctx *ctx, probe_http_done_cb done, void *arg)
+{
+	struct http_slot *sl;
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(ctx->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		sl = NULL;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &sl);
+		if (sl == NULL || !sl->busy)
+			fatalx("libcurl: a transfer of no probe");
+		xfer_finish(ctx, &sl->x, m->data.result);
+		curl_multi_remove_handle(ctx->multi, sl->easy);
+		xfer_clean(&sl->x);
+		sl->busy = false;
+		ctx->active--;
+		done(arg, sl->cookie);
+	}
+}
+
+int
+probe_http_batch_run(struct probe_http_ctx *ctx, int fd,
+    probe_http_done_cb done, void *arg)
+{
+	struct curl_waitfd w = {fd, CURL_WAIT_POLLIN, 0};
+	int running = 0;
+
+	curl_multi_perform(ctx->multi, &running);
+	batch_collect(ctx, done, arg);
+	if (ctx->active == 0)
+		return 0;
+	if (curl_multi_poll(ctx->multi, &w, fd >= 0 ? 1 : 0, 1000, NULL) !=
+	    CURLM_OK)
+		fatalx("libcurl: multi poll failed");
+	curl_multi_perform(ctx->multi, &running);
+	batch_collect(ctx, done, arg);
+	return (w.revents & CURL_WAIT_POLLIN) != 0;
 }

@@ -13,11 +13,31 @@ struct probe_http_ctx;
 struct probe_http_ctx *probe_http_ctx_new(void);
 void probe_http_ctx_free(struct probe_http_ctx *);
 
+/* HTTP probes a worker runs at once, each on its own connection. */
+#define PROBE_HTTP_BATCH_MAX 8
+
 /*
  * Probe t with a fresh connection, DNS lookup and TLS handshake; deadline_us
  * is on the mono_now_us() clock.  Always fills r.
  */
 void probe_http_run(const struct target *t, int64_t deadline_us,
     struct probe_http_ctx *, struct result *r);
+
+/* A probe of the batch is over: its result is filled. */
+typedef void (*probe_http_done_cb)(void *arg, void *cookie);
+
+/*
+ * Start t in the batch, to fill r: 0 when started, 1 when it could not be
+ * (r says why, and done will not be called), -1 when the batch is full.
+ */
+int probe_http_batch_add(struct probe_http_ctx *, const struct target *t,
+    int64_t deadline_us, struct result *r, void *cookie);
+unsigned probe_http_batch_active(const struct probe_http_ctx *);
+/*
+ * Move the batch on: wait (up to a second) for its sockets or fd, call
+ * done for each probe that ended.  Returns 1 when fd is readable.
+ */
+int probe_http_batch_run(struct probe_http_ctx *, int fd,
+    probe_http_done_cb done, void *arg);
 
 #endif

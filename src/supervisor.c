@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 
 #include "log.h"
 #include "msg.h"
+#include "probe_http.h"
 #include "probe_icmp.h"
 #include "proc.h"
 #include "supervisor.h"
@@ -36,7 +38,10 @@ enum kill_reason { KILL_NONE, KILL_DEADLINE, KILL_PROTOCOL, KILL_CANCEL };
 struct job {
 	const struct target *target;
 	uint64_t id;
-	bool sweep; /* an ICMP probe a worker may run in a sweep */
+	bool sweep;           /* an ICMP probe a worker may run in a sweep */
+	bool http;            /* an HTTP probe, run beside others */
+	int64_t sent_us;      /* monotonic time it started (or was sent) */
+	int64_t sent_wall_us; /* the same, on the wall clock */
 };
 
 /* A FIFO ring of jobs. */
@@ -65,6 +70,8 @@ struct jobq {
  * worker runs all that wait in its socket at once, as one sweep.
  */
 #define SUP_HOLD_MAX PROBE_ICMP_GROUP_MAX
+/* A slot holding only HTTP probes takes as many as its worker runs at once. */
+#define SUP_HTTP_MAX PROBE_HTTP_BATCH_MAX
 enum { CLASS_ICMP, CLASS_PLAIN, CLASS_MAX };
 
 struct idle_stack {
@@ -82,6 +89,7 @@ struct slot {
 	struct event *ev_respawn;
 	struct job jobs[SUP_HOLD_MAX]; /* jobs[0] runs, the rest wait */
 	unsigned held_sweep;           /* how many of them may run in a sweep */
+	unsigned held_http;            /* how many are HTTP probes */
 	unsigned held;
 	bool in_spare;                /* listed on its class's spare stack */
 	uint64_t stale[SUP_HOLD_MAX]; /* cancelled while waiting in it */
@@ -189,8 +197,10 @@ deliver_failure(struct sup *sup, const struct slot *s, struct job job,
 	struct result r;
 
 	result_init(&r);
-	r.start_us = s != NULL ? s->sent_wall_us : wall_now_us();
-	r.duration_us = s != NULL ? mono_now_us() - s->sent_us : 0;
+	r.start_us =
+	    s != NULL && job.sent_us > 0 ? job.sent_wall_us : wall_now_us();
+	r.duration_us =
+	    s != NULL && job.sent_us > 0 ? mono_now_us() - job.sent_us : 0;
 	result_fail(&r, reason, "%s", msg);
 	deliver(sup, job, &r);
 }
@@ -240,44 +250,80 @@ spare_push(struct sup *sup, struct slot *s)
 	sup->spare[s->class].v[sup->spare[s->class].n++] = s->index;
 }
 
-/* Time the job that now runs in s, from about when it started. */
-static void
-slot_start_head(struct slot *s)
-{
-	struct sup *sup = s->sup;
-	const struct target *t = s->jobs[0].target;
-	struct timeval tv;
-
-	s->allowed_us =
-	    (t->timeout_us > 0 ? t->timeout_us : sup->cfg.default_timeout_us) +
-	    sup->cfg.slack_us;
-	s->sent_us = mono_now_us();
-	s->sent_wall_us = wall_now_us();
-	timeval_from_us(&tv, s->allowed_us);
-	evtimer_add(s->ev_deadline, &tv);
-}
-
-/* The worker runs every probe it holds at once, as one sweep. */
+/*
+ * The worker runs every probe it holds at once: an ICMP sweep, or HTTP
+ * probes side by side.
+ */
 static bool
 slot_grouped(const struct slot *s)
 {
-	return s->class == CLASS_ICMP && s->held > 0 &&
-	    s->held_sweep == s->held;
+	return s->held > 0 &&
+	    ((s->class == CLASS_ICMP && s->held_sweep == s->held) ||
+	        s->held_http == s->held);
 }
 
-/* How many jobs s may hold if the next is (or is not) a sweep job. */
+static int64_t
+job_allowed_us(const struct sup *sup, const struct job *job)
+{
+	const struct target *t = job->target;
+
+	return (t->timeout_us > 0 ? t->timeout_us
+	                          : sup->cfg.default_timeout_us) +
+	    sup->cfg.slack_us;
+}
+
+/*
+ * Arm the deadline of s: for a worker running all it holds at once, the
+ * earliest of their deadlines; else that of jobs[0], which starts now when
+ * head_starts is set.
+ */
+static void
+slot_arm(struct slot *s, bool head_starts)
+{
+	struct sup *sup = s->sup;
+	int64_t now = mono_now_us(), end, first = INT64_MAX;
+	unsigned i, n = slot_grouped(s) ? s->held : 1, pick = 0;
+	struct timeval tv;
+
+	if (head_starts) {
+		s->jobs[0].sent_us = now;
+		s->jobs[0].sent_wall_us = wall_now_us();
+	}
+	for (i = 0; i < n; i++) {
+		end = s->jobs[i].sent_us + job_allowed_us(sup, &s->jobs[i]);
+		if (end < first) {
+			first = end;
+			pick = i;
+		}
+	}
+	s->allowed_us = job_allowed_us(sup, &s->jobs[pick]);
+	s->sent_us = s->jobs[pick].sent_us;
+	s->sent_wall_us = s->jobs[pick].sent_wall_us;
+	timeval_from_us(&tv, first > now ? first - now : 0);
+	evtimer_add(s->ev_deadline, &tv);
+}
+
+/*
+ * How many jobs s may hold if the next is a sweep or HTTP job.  An HTTP
+ * probe may take its whole timeout on a slow server, so nothing else
+ * waits behind one; more HTTP probes run beside it.
+ */
 static unsigned
-slot_depth(const struct slot *s, bool sweep)
+slot_depth(const struct slot *s, bool sweep, bool http)
 {
 	if (s->class == CLASS_ICMP && sweep && s->held_sweep == s->held)
 		return SUP_HOLD_MAX;
-	/*
-	 * An HTTP probe can take its whole timeout on a slow server; a probe
-	 * queued behind it would wait too, while other workers go idle.
-	 */
-	if (s->held > 0 && s->jobs[0].target->kind == TARGET_HTTP)
-		return 1;
+	if (s->held > 0 && s->held_http == s->held)
+		return http ? SUP_HTTP_MAX : 1;
 	return SUP_DEPTH;
+}
+
+/* Whether s has room for one more job like those it holds. */
+static bool
+slot_has_room(const struct slot *s)
+{
+	return s->held <
+	    slot_depth(s, s->held_sweep == s->held, s->held_http == s->held);
 }
 
 /* Take jobs[i] out of s. */
@@ -291,6 +337,8 @@ slot_remove(struct slot *s, unsigned i)
 	s->held--;
 	if (job.sweep)
 		s->held_sweep--;
+	if (job.http)
+		s->held_http--;
 	return job;
 }
 
@@ -299,6 +347,7 @@ static void
 slot_answered(struct slot *s, unsigned i, const struct msg_probe_result *m)
 {
 	struct sup *sup = s->sup;
+	bool was_grouped = slot_grouped(s);
 	struct job job;
 
 	if (i == 0)
@@ -306,9 +355,10 @@ slot_answered(struct slot *s, unsigned i, const struct msg_probe_result *m)
 	job = slot_remove(s, i);
 	s->failures = 0;
 	if (s->held > 0) {
-		if (i == 0)
-			slot_start_head(s);
-		if (s->held < slot_depth(s, slot_grouped(s)))
+		/* Jobs of a group run already; a queued head starts now. */
+		if (i == 0 || was_grouped)
+			slot_arm(s, i == 0 && !was_grouped);
+		if (slot_has_room(s))
 			spare_push(sup, s);
 	} else
 		idle_push(sup, s);
@@ -564,7 +614,7 @@ slot_reaped(struct slot *s, int status)
 	close(s->fd);
 	s->fd = -1;
 	s->pid = 0;
-	s->held = s->held_sweep = 0;
+	s->held = s->held_sweep = s->held_http = 0;
 	s->nstale = 0;
 	sup->alive--;
 	if (sup->alive == 0)
@@ -627,12 +677,17 @@ slot_send(struct slot *s, struct job job)
 		fatalx("probe request for %s does not fit", job.target->spec);
 	if (send(s->fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
 		return -1;
+	job.sent_us = mono_now_us();
+	job.sent_wall_us = wall_now_us();
 	s->jobs[s->held++] = job;
 	if (job.sweep)
 		s->held_sweep++;
-	if (s->held == 1)
-		slot_start_head(s);
-	if (s->held < slot_depth(s, slot_grouped(s)))
+	if (job.http)
+		s->held_http++;
+	/* A job joining a group may have the earliest deadline of all. */
+	if (s->held == 1 || slot_grouped(s))
+		slot_arm(s, false);
+	if (slot_has_room(s))
 		spare_push(sup, s);
 	return 0;
 }
@@ -682,7 +737,7 @@ sup_on_rate(evutil_socket_t fd, short what, void *arg)
 
 /* Pop a live slot from a spare stack that still has room, or NULL. */
 static struct slot *
-spare_pop(struct sup *sup, int class, bool sweep)
+spare_pop(struct sup *sup, int class, bool sweep, bool http)
 {
 	struct idle_stack *st = &sup->spare[class];
 	struct slot *s;
@@ -691,7 +746,7 @@ spare_pop(struct sup *sup, int class, bool sweep)
 		s = &sup->slots[st->v[--st->n]];
 		s->in_spare = false;
 		if (s->pid > 0 && s->kill_reason == KILL_NONE && s->held > 0 &&
-		    s->held < slot_depth(s, sweep))
+		    s->held < slot_depth(s, sweep, http))
 			return s;
 	}
 	return NULL;
@@ -715,16 +770,16 @@ slot_for(struct sup *sup, int jc)
 {
 	const struct jobq *q = &sup->queue[jc];
 	bool any = jc == CLASS_PLAIN && sup->queue[CLASS_ICMP].len == 0;
-	bool sweep = q->v[q->head].sweep;
+	bool sweep = q->v[q->head].sweep, http = q->v[q->head].http;
 	struct slot *s;
 
 	if ((s = idle_pop(sup, jc)) != NULL)
 		return s;
 	if (any && (s = idle_pop(sup, CLASS_ICMP)) != NULL)
 		return s;
-	if ((s = spare_pop(sup, jc, sweep)) != NULL)
+	if ((s = spare_pop(sup, jc, sweep, http)) != NULL)
 		return s;
-	if (any && (s = spare_pop(sup, CLASS_ICMP, sweep)) != NULL)
+	if (any && (s = spare_pop(sup, CLASS_ICMP, sweep, http)) != NULL)
 		return s;
 	return NULL;
 }
@@ -756,7 +811,8 @@ sup_dispatch(struct sup *sup)
 void
 sup_submit(struct sup *sup, const struct target *t, uint64_t id)
 {
-	struct job job = {t, id, target_sweepable(t)};
+	struct job job = {t, id, target_sweepable(t), t->kind == TARGET_HTTP, 0,
+	    0};
 
 	sup->stats.submitted++;
 	if (sup->draining) {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "log.h"
 #include "msg.h"
 #include "probe.h"
+#include "probe_http.h"
 #include "probe_icmp.h"
 #include "util.h"
 #include "worker.h"
@@ -208,14 +210,115 @@ worker_read(int fd, bool wait, struct msg_probe_req *req, bool *gone)
 	return 1;
 }
 
+/* HTTP probes running together, each answered as soon as it ends. */
+struct http_batch {
+	int fd;
+	struct msg_probe_req req[PROBE_HTTP_BATCH_MAX];
+	struct msg_probe_result res[PROBE_HTTP_BATCH_MAX];
+	int64_t t0[PROBE_HTTP_BATCH_MAX];
+	bool used[PROBE_HTTP_BATCH_MAX];
+	int failed;
+};
+
+static void
+http_done(void *arg, void *cookie)
+{
+	struct http_batch *b = arg;
+	size_t i = (size_t)(uintptr_t)cookie;
+
+	b->res[i].result.duration_us = mono_now_us() - b->t0[i];
+	if (worker_reply(b->fd, &b->res[i]) == -1)
+		b->failed = 1;
+	result_release(&b->res[i].result);
+	target_clear(&b->req[i].target);
+	b->used[i] = false;
+}
+
+/* Start b->req[i]; the alarm covers the longest probe running. */
+static void
+http_start(struct http_batch *b, size_t i, struct probe_env *env)
+{
+	const struct msg_probe_req *req = &b->req[i];
+	unsigned want = (unsigned)(req->timeout_us / USEC_PER_SEC) + 2;
+	unsigned left = alarm(0);
+
+	alarm(left > want ? left : want);
+	arm_cpu_budget(req->timeout_us);
+	b->used[i] = true;
+	memset(&b->res[i], 0, sizeof(b->res[i]));
+	b->res[i].id = req->id;
+	result_init(&b->res[i].result);
+	b->res[i].result.start_us = wall_now_us();
+	b->t0[i] = mono_now_us();
+	if (probe_http_batch_add(env->http, &req->target,
+	        b->t0[i] + req->timeout_us, &b->res[i].result,
+	        (void *)(uintptr_t)i) == 1)
+		http_done(b, (void *)(uintptr_t)i);
+}
+
+static int
+http_free_slot(const struct http_batch *b)
+{
+	int i;
+
+	for (i = 0; i < PROBE_HTTP_BATCH_MAX; i++)
+		if (!b->used[i])
+			return i;
+	return -1;
+}
+
+/*
+ * Run *first and every HTTP request that arrives while probes run, up to
+ * PROBE_HTTP_BATCH_MAX at once.  Another kind of request ends the intake:
+ * it is left in *next for after the batch.
+ */
+static int
+worker_http_batch(int fd, struct msg_probe_req *first, struct probe_env *env,
+    struct msg_probe_req *next, bool *have_next, bool *gone)
+{
+	static struct http_batch b;
+	struct msg_probe_req req;
+	int i, readable;
+
+	memset(&b, 0, sizeof(b));
+	b.fd = fd;
+	if (env->http == NULL)
+		env->http = probe_http_ctx_new();
+	b.req[0] = *first;
+	memset(first, 0, sizeof(*first));
+	http_start(&b, 0, env);
+	while (probe_http_batch_active(env->http) > 0 && !b.failed) {
+		i = http_free_slot(&b);
+		readable = probe_http_batch_run(env->http,
+		    i >= 0 && !*have_next && !*gone ? fd : -1, http_done, &b);
+		while (readable && (i = http_free_slot(&b)) >= 0 &&
+		    !*have_next && !*gone &&
+		    worker_read(fd, false, &req, gone) == 1) {
+			if (req.target.kind != TARGET_HTTP) {
+				*next = req;
+				*have_next = true;
+				break;
+			}
+			b.req[i] = req;
+			http_start(&b, (size_t)i, env);
+		}
+	}
+	alarm(0);
+	for (i = 0; i < PROBE_HTTP_BATCH_MAX; i++)
+		if (b.used[i])
+			target_clear(&b.req[i].target);
+	return b.failed ? -1 : 0;
+}
+
 int
 worker_main(int fd, void *arg)
 {
 	struct worker_ctx *ctx = arg;
 	struct probe_env env = {&ctx->icmp, 0, 0, NULL};
 	static struct msg_probe_req reqs[PROBE_ICMP_GROUP_MAX + 1];
+	static struct msg_probe_req next;
 	size_t n, i;
-	bool gone = false, more;
+	bool gone = false, more, have_next = false;
 	int rc = 0;
 
 	prctl(PR_SET_NAME, "pulse-worker", 0, 0, 0);
@@ -227,8 +330,16 @@ worker_main(int fd, void *arg)
 	apply_limits(&ctx->limits);
 	probe_env_seed(&env);
 	while (rc == 0 && !gone) {
-		if (worker_read(fd, true, &reqs[0], &gone) == 0)
+		if (have_next) {
+			reqs[0] = next;
+			have_next = false;
+		} else if (worker_read(fd, true, &reqs[0], &gone) == 0)
 			break;
+		if (reqs[0].target.kind == TARGET_HTTP) {
+			rc = worker_http_batch(fd, &reqs[0], &env, &next,
+			    &have_next, &gone);
+			continue;
+		}
 		/* Sweepable requests waiting behind this one run with it. */
 		n = 1;
 		more = target_sweepable(&reqs[0].target);
@@ -247,6 +358,8 @@ worker_main(int fd, void *arg)
 		for (i = 0; i < n; i++)
 			target_clear(&reqs[i].target);
 	}
+	if (have_next)
+		target_clear(&next.target);
 	probe_env_free(&env);
 	return rc != 0 ? 1 : 0;
 }

@@ -914,6 +914,118 @@ test_http2_refused(void **state)
 	result_release(&r);
 }
 
+static void
+count_done(void *arg, void *cookie)
+{
+	unsigned *done = arg;
+
+	done[(uintptr_t)cookie]++;
+}
+
+static void parse_target(struct target *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+parse_target(struct target *t, const char *fmt, ...)
+{
+	char line[256], err[256] = "";
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (target_parse_line(line, strlen(line), t, err, sizeof(err)) != 1)
+		fail_msg("\"%s\": %s", line, err);
+}
+
+/*
+ * Probes run side by side in one batch: each is answered once through the
+ * callback with its own result (up, a wrong status, refused), and the
+ * batch takes no more than PROBE_HTTP_BATCH_MAX at a time.
+ */
+static void
+test_batch(void **state)
+{
+	struct fixture *fx = *state;
+	struct target t[PROBE_HTTP_BATCH_MAX + 1];
+	struct result r[PROBE_HTTP_BATCH_MAX + 1];
+	unsigned done[PROBE_HTTP_BATCH_MAX + 1] = {0}, i, rounds = 0;
+	uint16_t closed;
+	int fd = listen_on("127.0.0.1", &closed, 0); /* bound, not listening */
+	int64_t deadline = mono_now_us() + PROBE_US;
+
+	assert_true(fd >= 0);
+	parse_target(&t[0], "http://127.0.0.1:%u/ok match=hello",
+	    fx->main.port);
+	parse_target(&t[1], "http://127.0.0.1:%u/missing", fx->main.port);
+	parse_target(&t[2], "http://127.0.0.1:%u/", closed);
+	for (i = 3; i <= PROBE_HTTP_BATCH_MAX; i++)
+		parse_target(&t[i], "http://127.0.0.1:%u/ok", fx->main.port);
+	for (i = 0; i < PROBE_HTTP_BATCH_MAX; i++) {
+		result_init(&r[i]);
+		assert_int_equal(probe_http_batch_add(fx->ctx, &t[i], deadline,
+		                     &r[i], (void *)(uintptr_t)i),
+		    0);
+	}
+	assert_int_equal(probe_http_batch_active(fx->ctx),
+	    PROBE_HTTP_BATCH_MAX);
+	result_init(&r[i]);
+	assert_int_equal(probe_http_batch_add(fx->ctx, &t[i], deadline, &r[i],
+	                     (void *)(uintptr_t)i),
+	    -1);
+	while (probe_http_batch_active(fx->ctx) > 0 && rounds++ < 50)
+		(void)probe_http_batch_run(fx->ctx, -1, count_done, done);
+	for (i = 0; i < PROBE_HTTP_BATCH_MAX; i++)
+		assert_int_equal(done[i], 1);
+	assert_int_equal(done[PROBE_HTTP_BATCH_MAX], 0);
+	want_up(&r[0]);
+	assert_int_equal(r[0].http.body_matched, 1);
+	want_down(&r[1], REASON_STATUS, "status 404");
+	want_down(&r[2], REASON_REFUSED, "refused");
+	for (i = 3; i < PROBE_HTTP_BATCH_MAX; i++)
+		want_up(&r[i]);
+	for (i = 0; i <= PROBE_HTTP_BATCH_MAX; i++) {
+		result_release(&r[i]);
+		target_clear(&t[i]);
+	}
+	close(fd);
+}
+
+/* While probes run, the batch also watches the caller's descriptor. */
+static void
+test_batch_watches_fd(void **state)
+{
+	struct fixture *fx = *state;
+	struct target t;
+	struct result r;
+	unsigned done[1] = {0}, rounds = 0;
+	int p[2], readable = 0;
+	char c;
+
+	assert_int_equal(pipe(p), 0);
+	parse_target(&t, "http://127.0.0.1:%u/ok", fx->main.port);
+	result_init(&r);
+	assert_int_equal(probe_http_batch_add(fx->ctx, &t,
+	                     mono_now_us() + PROBE_US, &r, (void *)0),
+	    0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	while (probe_http_batch_active(fx->ctx) > 0 && rounds++ < 50) {
+		if (probe_http_batch_run(fx->ctx, readable ? -1 : p[0],
+		        count_done, done) == 1) {
+			readable = 1;
+			assert_int_equal(read(p[0], &c, 1), 1);
+		}
+	}
+	assert_int_equal(done[0], 1);
+	want_up(&r);
+	/* Unless the probe ended before the first wait, the fd was seen. */
+	assert_true(readable || rounds == 1);
+	result_release(&r);
+	target_clear(&t);
+	close(p[0]);
+	close(p[1]);
+}
+
 #define TEST(f) cmocka_unit_test(f)
 
 int
@@ -942,6 +1054,8 @@ main(void)
 	    TEST(test_headers_too_large),
 	    TEST(test_many_patterns),
 	    TEST(test_http2_refused),
+	    TEST(test_batch),
+	    TEST(test_batch_watches_fd),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
