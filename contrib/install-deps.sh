@@ -20,6 +20,9 @@ PACKAGES="
 	libssl-dev
 	nginx-light
 	openssl
+	prometheus
+	python3
+	python3-yaml
 	jq
 	gcovr
 	mandoc

@@ -3,6 +3,7 @@
 
 #include <event2/event.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,8 +20,12 @@
 
 struct batch_run {
 	struct batch *b;
-	int64_t grace_us;
+	const struct batch_opts *o;
 };
+
+/* Progress starts after this long, so a quick scan prints nothing. */
+#define BATCH_PROGRESS_AFTER_US (1 * USEC_PER_SEC)
+#define BATCH_PROGRESS_EVERY_US (250 * USEC_PER_MSEC)
 
 static void
 batch_on_result(void *arg, uint64_t id, const struct target *t,
@@ -33,6 +38,10 @@ batch_on_result(void *arg, uint64_t id, const struct target *t,
 		fatalx("second result for %s", t->spec);
 	result_copy(&b->results[id], r);
 	b->done[id] = true;
+	if (!r->success)
+		b->nfailed++;
+	if (run->o->on_result != NULL)
+		run->o->on_result(run->o->arg, (size_t)id, &b->results[id]);
 	if (++b->ndone == b->n)
 		event_base_loopbreak(b->base);
 }
@@ -53,7 +62,31 @@ batch_on_signal(evutil_socket_t sig, short what, void *arg)
 	proc_signame((int)sig, b->signame, sizeof(b->signame));
 	log_warnx("%s: stopping, %zu probes in flight may finish", b->signame,
 	    sup_inflight(b->sup));
-	sup_drain(b->sup, run->grace_us);
+	sup_drain(b->sup, run->o->grace_us);
+}
+
+/* "1234/10000 done, 3 down, 2100/s, 4s left", redrawn in place. */
+static void
+batch_on_progress(evutil_socket_t fd, short what, void *arg)
+{
+	struct batch_run *run = arg;
+	struct batch *b = run->b;
+	int64_t elapsed = mono_now_us() - b->start_us, left_us = 0;
+	double rate;
+	char eta[32];
+
+	if (elapsed < BATCH_PROGRESS_AFTER_US || b->ndone == b->n)
+		return;
+	rate = (double)b->ndone * USEC_PER_SEC / (double)elapsed;
+	if (rate > 0)
+		left_us =
+		    (int64_t)((double)(b->n - b->ndone) / rate) * USEC_PER_SEC;
+	duration_format(left_us - left_us % USEC_PER_SEC + USEC_PER_SEC, eta,
+	    sizeof(eta));
+	fprintf(stderr, "\r\033[K%zu/%zu done, %zu down, %.0f/s, %s %s",
+	    b->ndone, b->n, b->nfailed, rate, rate > 0 ? eta : "?", "left");
+	fflush(stderr);
+	b->progress_shown = true;
 }
 
 static void
@@ -85,8 +118,9 @@ int
 batch_run(struct batch *b, const struct target_list *list,
     const struct batch_opts *o)
 {
-	struct batch_run run = {b, o->grace_us};
-	struct event *ev_term = NULL, *ev_int = NULL;
+	struct batch_run run = {b, o};
+	struct event *ev_term = NULL, *ev_int = NULL, *ev_progress = NULL;
+	struct timeval every = {0, BATCH_PROGRESS_EVERY_US};
 	struct sup_config cfg;
 	size_t i;
 	int rc = 0;
@@ -102,6 +136,13 @@ batch_run(struct batch *b, const struct target_list *list,
 	if (priv_worker_identity(o->user, &cfg.drop, &cfg.uid, &cfg.gid) == -1)
 		return -2;
 	b->workers = cfg.workers;
+	b->start_us = mono_now_us();
+	if (o->progress) {
+		ev_progress =
+		    event_new(b->base, -1, EV_PERSIST, batch_on_progress, &run);
+		if (ev_progress == NULL || event_add(ev_progress, &every) == -1)
+			fatalx("cannot set up the progress timer");
+	}
 	ev_term = evsignal_new(b->base, SIGTERM, batch_on_signal, &run);
 	ev_int = evsignal_new(b->base, SIGINT, batch_on_signal, &run);
 	if (ev_term == NULL || ev_int == NULL || evsignal_add(ev_term, NULL) ||
@@ -121,6 +162,10 @@ batch_run(struct batch *b, const struct target_list *list,
 out:
 	event_free(ev_term);
 	event_free(ev_int);
+	if (ev_progress != NULL)
+		event_free(ev_progress);
+	if (b->progress_shown)
+		fputs("\r\033[K", stderr);
 	return rc;
 }
 

@@ -15,6 +15,10 @@ struct batch_opts {
 	int64_t grace_us; /* after the first SIGTERM/SIGINT */
 	double rate;      /* probes started per second, 0: no cap */
 	const char *user; /* --user, NULL: the default */
+	bool progress;    /* a progress line on stderr, for a terminal */
+	/* Called with each result as it arrives, in no set order. */
+	void (*on_result)(void *arg, size_t index, const struct result *);
+	void *arg;
 };
 
 struct batch {
@@ -25,7 +29,9 @@ struct batch {
 	char signame[16]; /* its name, "SIGTERM" */
 	/* private */
 	bool *done;
-	size_t ndone;
+	size_t ndone, nfailed;
+	int64_t start_us;    /* monotonic */
+	bool progress_shown; /* a line to clear at the end */
 	struct event_base *base;
 	struct sup *sup;
 };

@@ -14,5 +14,7 @@ int cmd_scan(int argc, char **argv);
 void cmd_scan_usage(FILE *);
 int cmd_check(int argc, char **argv);
 void cmd_check_usage(FILE *);
+int cmd_validate(int argc, char **argv);
+void cmd_validate_usage(FILE *);
 
 #endif

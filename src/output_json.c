@@ -20,37 +20,6 @@ jadd(json_object *o, const char *key, json_object *val)
 	    JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
 }
 
-/*
- * v / 10^digits as decimal text, with no float noise: fixed_text(123, 6)
- * is "0.000123".  Trailing zeros go, but one digit stays after the point.
- * Written by hand because a scan renders thousands of these.
- */
-static void
-fixed_text(int64_t v, int digits, char *buf, size_t len)
-{
-	char tmp[32];
-	size_t n = 0, o = 0;
-	uint64_t mag = v < 0 ? (uint64_t) - (v + 1) + 1 : (uint64_t)v;
-	int d;
-
-	/* Digits from the least significant: the fraction, '.', the rest. */
-	for (d = 0; d < digits; d++, mag /= 10)
-		tmp[n++] = (char)('0' + mag % 10);
-	if (digits > 0)
-		tmp[n++] = '.';
-	do {
-		tmp[n++] = (char)('0' + mag % 10);
-		mag /= 10;
-	} while (mag > 0);
-	if (v < 0)
-		tmp[n++] = '-';
-	while (n > 0 && o + 1 < len)
-		buf[o++] = tmp[--n];
-	buf[o] = '\0';
-	while (digits > 0 && o > 2 && buf[o - 1] == '0' && buf[o - 2] != '.')
-		buf[--o] = '\0';
-}
-
 /* Seconds with microsecond precision: 0.000123, 5.0. */
 static json_object *
 json_seconds(int64_t us)
@@ -190,6 +159,20 @@ json_http(json_object *o, const struct target *t, const struct result *r)
 	    json_tls(r, (r->start_us + r->duration_us) / USEC_PER_SEC));
 }
 
+static json_object *
+json_labels(const struct target *t)
+{
+	json_object *o = json_object_new_object();
+	unsigned i;
+
+	/* Label names are checked and unique: no lookup needed. */
+	for (i = 0; i < t->nlabels; i++)
+		json_object_object_add_ex(o, t->labels[i].name,
+		    json_object_new_string(t->labels[i].value),
+		    JSON_C_OBJECT_ADD_KEY_IS_NEW);
+	return o;
+}
+
 json_object *
 output_json_result(const struct target *t, const struct result *r,
     int64_t default_timeout_us)
@@ -200,6 +183,7 @@ output_json_result(const struct target *t, const struct result *r,
 	target_canonical(t, canon, sizeof(canon));
 	jadd(o, "target", json_object_new_string(canon));
 	jadd(o, "name", json_object_new_string(target_name(t)));
+	jadd(o, "labels", json_labels(t));
 	jadd(o, "kind", json_object_new_string(target_kind_name(t->kind)));
 	jadd(o, "host", json_object_new_string(t->host));
 	if (t->kind != TARGET_ICMP)

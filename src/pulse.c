@@ -17,6 +17,7 @@ usage(FILE *f)
 	    "Commands:\n"
 	    "  scan     probe every target once and write the results\n"
 	    "  check    probe one target once and say whether it is up\n"
+	    "  validate check a targets file and show what it would probe\n"
 	    "\n"
 	    "Run 'pulse COMMAND --help' for a command's options, and see "
 	    "pulse(8).\n");
@@ -45,6 +46,8 @@ main(int argc, char **argv)
 		return cmd_scan(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "validate") == 0)
+		return cmd_validate(argc - 1, argv + 1);
 	log_errorx("unknown command '%s'", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

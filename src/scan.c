@@ -9,11 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "atomic_file.h"
 #include "batch.h"
 #include "commands.h"
+#include "config_yaml.h"
 #include "log.h"
+#include "output.h"
 #include "output_json.h"
 #include "priv.h"
 #include "proc.h"
@@ -29,7 +32,11 @@
 
 struct scan_opts {
 	const char *targets_file;
+	const char *config_file;
 	const char *output;
+	enum output_format format;
+	bool format_set;
+	bool quiet;
 	struct batch_opts run;
 };
 
@@ -37,6 +44,8 @@ struct scan {
 	struct scan_opts opts;
 	struct target_list targets;
 	struct batch batch;
+	FILE *out;        /* where the report goes */
+	int stream_error; /* a streamed line could not be written */
 };
 
 void
@@ -47,12 +56,17 @@ cmd_scan_usage(FILE *f)
 	    "\n"
 	    "Probe every target once and write the results.\n"
 	    "\n"
-	    "  -t, --targets FILE   read targets from FILE (- for stdin)\n"
+	    "  -t, --targets FILE   read targets from FILE (- for stdin; YAML "
+	    "when\n"
+	    "                       it ends in .yaml or .yml)\n"
+	    "  -c, --config FILE    read targets from the YAML file FILE\n"
 	    "  -w, --workers N      worker processes, 1..4096 (default 16)\n"
 	    "      --timeout DUR    default probe timeout (default 5s)\n"
 	    "      --grace DUR      drain time after SIGTERM/SIGINT "
 	    "(default 5s)\n"
-	    "  -f, --format FMT     output format: json (default json)\n"
+	    "  -f, --format FMT     table, json, jsonl, yaml or prometheus "
+	    "(default\n"
+	    "                       table on a terminal, json otherwise)\n"
 	    "  -o, --output FILE    write to FILE atomically instead of "
 	    "stdout\n"
 	    "      --rate N         start at most N probes per second "
@@ -91,6 +105,7 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 {
 	static const struct option longopts[] = {
 	    {"targets", required_argument, NULL, 't'},
+	    {"config", required_argument, NULL, 'c'},
 	    {"workers", required_argument, NULL, 'w'},
 	    {"timeout", required_argument, NULL, 'T'},
 	    {"grace", required_argument, NULL, 'G'},
@@ -111,8 +126,8 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 	o->run.timeout_us = SCAN_DEFAULT_TIMEOUT_US;
 	o->run.grace_us = SCAN_DEFAULT_GRACE_US;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "t:w:f:o:qvh", longopts, NULL)) !=
-	    -1) {
+	while ((ch = getopt_long(argc, argv, "t:c:w:f:o:qvh", longopts,
+	            NULL)) != -1) {
 		switch (ch) {
 		case 't':
 			o->targets_file = optarg;
@@ -135,13 +150,18 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 			        &o->run.grace_us) == -1)
 				return -1;
 			break;
+		case 'c':
+			o->config_file = optarg;
+			break;
 		case 'f':
-			if (strcmp(optarg, "json") != 0) {
+			if (output_format_parse(optarg, &o->format) == -1) {
 				log_errorx("--format %s: unknown format "
-				           "(supported: json)",
+				           "(supported: table, json, jsonl, "
+				           "yaml, prometheus)",
 				    optarg);
 				return -1;
 			}
+			o->format_set = true;
 			break;
 		case 'o':
 			o->output = optarg;
@@ -158,6 +178,7 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 			o->run.user = optarg;
 			break;
 		case 'q':
+			o->quiet = true;
 			log_set_level(LOG_LEVEL_ERROR);
 			break;
 		case 'v':
@@ -180,7 +201,10 @@ scan_load_targets(struct scan *sc, int argc, char **argv)
 	int i, bad = 0;
 
 	if (sc->opts.targets_file != NULL &&
-	    target_load_file(sc->opts.targets_file, &sc->targets) == -1)
+	    target_load_any(sc->opts.targets_file, &sc->targets) == -1)
+		bad = 1;
+	if (sc->opts.config_file != NULL &&
+	    config_yaml_load(sc->opts.config_file, &sc->targets) == -1)
 		bad = 1;
 	for (i = 0; i < argc; i++)
 		if (target_list_add(&sc->targets, NULL, (unsigned)i + 1,
@@ -196,13 +220,53 @@ scan_load_targets(struct scan *sc, int argc, char **argv)
 	return 0;
 }
 
+/* NO_COLOR (no-color.org): set and not empty turns colours off. */
+static bool
+no_colour(void)
+{
+	const char *v = getenv("NO_COLOR");
+
+	return v != NULL && *v != '\0';
+}
+
+/* jsonl: each result goes out the moment it arrives. */
+static void
+scan_stream_result(void *arg, size_t i, const struct result *r)
+{
+	struct scan *sc = arg;
+
+	if (output_jsonl_write_result(sc->out, &sc->targets.v[i], r,
+	        sc->opts.run.timeout_us) == -1 ||
+	    fflush(sc->out) == EOF)
+		sc->stream_error = 1;
+}
+
 static int
 scan_write(struct scan *sc, const struct scan_report *rep,
     struct atomic_file *af)
 {
-	FILE *f = af != NULL ? atomic_file_stream(af) : stdout;
+	FILE *f = sc->out;
+	int rc = 0;
 
-	if (output_json_write(f, rep) == -1 || fflush(f) == EOF) {
+	switch (sc->opts.format) {
+	case OUTPUT_TABLE:
+		rc = output_table_write(f, rep,
+		    af == NULL && isatty(fileno(f)) && !no_colour());
+		break;
+	case OUTPUT_JSON:
+		rc = output_json_write(f, rep);
+		break;
+	case OUTPUT_JSONL: /* written as the results came */
+		rc = sc->stream_error ? -1 : 0;
+		break;
+	case OUTPUT_YAML:
+		rc = output_yaml_write(f, rep);
+		break;
+	case OUTPUT_PROMETHEUS:
+		rc = output_prom_write(f, rep);
+		break;
+	}
+	if (rc == -1 || fflush(f) == EOF) {
 		log_error("writing %s",
 		    af != NULL ? sc->opts.output : "output");
 		atomic_file_abort(af);
@@ -263,6 +327,16 @@ cmd_scan(int argc, char **argv)
 		scan_free(&sc);
 		return EXIT_USAGE;
 	}
+	sc.out = af != NULL ? atomic_file_stream(af) : stdout;
+	if (!sc.opts.format_set)
+		sc.opts.format = af == NULL && isatty(STDOUT_FILENO)
+		    ? OUTPUT_TABLE
+		    : OUTPUT_JSON;
+	if (sc.opts.format == OUTPUT_JSONL) {
+		sc.opts.run.on_result = scan_stream_result;
+		sc.opts.run.arg = &sc;
+	}
+	sc.opts.run.progress = !sc.opts.quiet && isatty(STDERR_FILENO);
 	memset(&rep, 0, sizeof(rep));
 	rep.start_us = wall_now_us();
 	t0 = mono_now_us();

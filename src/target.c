@@ -46,10 +46,17 @@ target_name(const struct target *t)
 void
 target_clear(struct target *t)
 {
+	unsigned i;
+
 	free(t->host);
 	free(t->spec);
 	free(t->name);
 	target_http_free(t->http);
+	for (i = 0; i < t->nlabels; i++) {
+		free(t->labels[i].name);
+		free(t->labels[i].value);
+	}
+	free(t->labels);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -433,6 +440,13 @@ opt_timeout(const char *value, struct target *t, char *errbuf, size_t errlen)
 }
 
 static int
+opt_every(const char *value, struct target *t, char *errbuf, size_t errlen)
+{
+	return opt_duration("every", value, 100 * USEC_PER_MSEC,
+	    DURATION_MAX_US, &t->every_us, errbuf, errlen);
+}
+
+static int
 opt_name(const char *value, struct target *t, char *errbuf, size_t errlen)
 {
 	if (*value == '\0') {
@@ -441,6 +455,89 @@ opt_name(const char *value, struct target *t, char *errbuf, size_t errlen)
 	}
 	free(t->name);
 	t->name = xstrdup(value);
+	return 0;
+}
+
+/* Labels every output sets itself; a target may not set them. */
+static const char *const reserved_labels[] = {"target", "kind", "name",
+    "reason", "phase", "stat", "instance", "job", "le", "quantile", "result",
+    "version", "state"};
+
+static int
+check_label_name(const char *name, char *errbuf, size_t errlen)
+{
+	const char *p;
+	size_t i;
+
+	if (*name == '\0' || strlen(name) > TARGET_LABEL_NAME_MAX ||
+	    isdigit((unsigned char)*name)) {
+		snprintf(errbuf, errlen,
+		    "label '%s': a name of 1 to %d "
+		    "letters, digits and '_', not starting with a digit",
+		    name, TARGET_LABEL_NAME_MAX);
+		return -1;
+	}
+	for (p = name; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_') {
+			snprintf(errbuf, errlen,
+			    "label '%s': invalid "
+			    "character '%c' (letters, digits and '_' only)",
+			    name, *p);
+			return -1;
+		}
+	if (strncmp(name, "__", 2) == 0) {
+		snprintf(errbuf, errlen,
+		    "label '%s': names starting with "
+		    "'__' are Prometheus' own",
+		    name);
+		return -1;
+	}
+	for (i = 0; i < sizeof(reserved_labels) / sizeof(reserved_labels[0]);
+	     i++)
+		if (strcmp(name, reserved_labels[i]) == 0) {
+			snprintf(errbuf, errlen,
+			    "label '%s': pulse sets that "
+			    "label itself",
+			    name);
+			return -1;
+		}
+	return 0;
+}
+
+int
+target_set_label(struct target *t, const char *name, const char *value,
+    char *errbuf, size_t errlen)
+{
+	unsigned i;
+
+	if (check_label_name(name, errbuf, errlen) == -1)
+		return -1;
+	if (strlen(value) > TARGET_LABEL_VALUE_MAX) {
+		snprintf(errbuf, errlen,
+		    "label '%s': value longer than %d "
+		    "bytes",
+		    name, TARGET_LABEL_VALUE_MAX);
+		return -1;
+	}
+	for (i = 0; i < t->nlabels && strcmp(t->labels[i].name, name) < 0; i++)
+		;
+	if (i < t->nlabels && strcmp(t->labels[i].name, name) == 0) {
+		free(t->labels[i].value);
+		t->labels[i].value = xstrdup(value);
+		return 0;
+	}
+	if (t->nlabels == TARGET_LABELS_MAX) {
+		snprintf(errbuf, errlen, "more than %d labels",
+		    TARGET_LABELS_MAX);
+		return -1;
+	}
+	t->labels =
+	    xreallocarray(t->labels, t->nlabels + 1, sizeof(*t->labels));
+	memmove(&t->labels[i + 1], &t->labels[i],
+	    (t->nlabels - i) * sizeof(*t->labels));
+	t->labels[i].name = xstrdup(name);
+	t->labels[i].value = xstrdup(value);
+	t->nlabels++;
 	return 0;
 }
 
@@ -505,6 +602,7 @@ opt_ttl(const char *value, struct target *t, char *errbuf, size_t errlen)
 static const struct target_option target_options[] = {
     {"name", KINDS_ALL, opt_name, false},
     {"timeout", KINDS_ALL, opt_timeout, false},
+    {"every", KINDS_ALL, opt_every, false},
     {"ipv", KINDS_ALL, opt_ipv, false},
     {"count", KIND_ICMP, opt_count, false},
     {"interval", KIND_ICMP, opt_interval, false},
@@ -550,6 +648,8 @@ target_apply_option(struct target *t, const char *key, const char *value,
 	const struct target_option *o = find_option(key);
 	char known[512];
 
+	if (strncmp(key, "label.", 6) == 0 && value != NULL)
+		return target_set_label(t, key + 6, value, errbuf, errlen);
 	if (o == NULL) {
 		known_keys(t->kind, known, sizeof(known));
 		snprintf(errbuf, errlen,

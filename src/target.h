@@ -56,20 +56,33 @@ struct target_http {
 	uint64_t max_body; /* 0: TARGET_HTTP_MAX_BODY */
 };
 
+/* A label the user gives a target, carried into every output. */
+struct target_label {
+	char *name; /* a Prometheus label name, not one pulse sets itself */
+	char *value;
+};
+
+#define TARGET_LABELS_MAX 32
+#define TARGET_LABEL_NAME_MAX 64
+#define TARGET_LABEL_VALUE_MAX 1024
+
 struct target {
 	enum target_kind kind;
-	char *host;               /* name or literal, no brackets */
-	uint16_t port;            /* 0 for ICMP */
-	int64_t timeout_us;       /* 0: use the run's default */
-	int ipv;                  /* 4 or 6 to pick a family, else 0 */
-	unsigned count;           /* ICMP echoes, 0: the run's default */
-	int64_t interval_us;      /* ICMP spacing, 0: the default */
-	unsigned size;            /* ICMP payload bytes */
-	unsigned ttl;             /* ICMP TTL / hop limit, 0: system's */
-	struct target_http *http; /* HTTP targets only */
-	char *spec;               /* the target as written */
-	char *name;               /* name=, or NULL: see target_name() */
-	const char *file;         /* where it was defined, for messages */
+	char *host;                  /* name or literal, no brackets */
+	uint16_t port;               /* 0 for ICMP */
+	int64_t timeout_us;          /* 0: use the run's default */
+	int ipv;                     /* 4 or 6 to pick a family, else 0 */
+	unsigned count;              /* ICMP echoes, 0: the run's default */
+	int64_t interval_us;         /* ICMP spacing, 0: the default */
+	unsigned size;               /* ICMP payload bytes */
+	unsigned ttl;                /* ICMP TTL / hop limit, 0: system's */
+	struct target_http *http;    /* HTTP targets only */
+	struct target_label *labels; /* sorted by name */
+	unsigned nlabels;
+	int64_t every_us; /* serve: how often to probe, 0: the default */
+	char *spec;       /* the target as written */
+	char *name;       /* name=, or NULL: see target_name() */
+	const char *file; /* where it was defined, for messages */
 	unsigned line;
 };
 
@@ -96,6 +109,17 @@ int target_parse_line(const char *line, size_t len, struct target *t,
  */
 int target_list_add(struct target_list *, const char *file, unsigned line,
     const char *text, size_t len);
+/* The most addresses one range (192.0.2.0/24, 192.0.2.1-20) expands to. */
+#define TARGET_RANGE_MAX 65536
+/*
+ * When the first token of line is an address range (a CIDR prefix, or
+ * IPv4 first-last), call add once for the line with each address in its
+ * place and return 1; 0 when it is no range; -1 when the range is bad
+ * (errbuf says why) or add failed (errbuf left empty).
+ */
+int target_range_expand(const char *line, size_t len,
+    int (*add)(void *arg, const char *line, size_t len), void *arg,
+    char *errbuf, size_t errlen);
 /*
  * Append a parsed target, taking what it owns (*t is zeroed); a duplicate
  * is warned about and freed.  Returns 1 when added, 0 when a duplicate.
@@ -107,6 +131,8 @@ int target_list_push(struct target_list *, struct target *t);
  * Returns 0, or -1 when the file could not be read or had a bad line.
  */
 int target_load_file(const char *path, struct target_list *);
+/* The YAML loader for a .yaml or .yml name, else target_load_file(). */
+int target_load_any(const char *path, struct target_list *);
 /*
  * Canonical text of what a target probes: "tcp://[::1]:80", "icmp://h",
  * "https://user:xxxxx@h/": never a password.
@@ -134,6 +160,12 @@ const char *target_name(const struct target *);
  * "insecure".  Returns 0, or -1 with a reason in errbuf.
  */
 int target_apply_option(struct target *, const char *key, const char *value,
+    char *errbuf, size_t errlen);
+/*
+ * Set label name to value on t, replacing one of the same name: 0, or -1
+ * with a reason (a name Prometheus would refuse, or one pulse sets).
+ */
+int target_set_label(struct target *, const char *name, const char *value,
     char *errbuf, size_t errlen);
 /* Parse just the first token of a line, the target itself. */
 int target_parse_spec(const char *spec, struct target *, char *errbuf,

@@ -98,10 +98,38 @@ report_duplicate(const char *file, unsigned line, const struct target *first)
 		log_warnx("%s:%u: duplicate of %s, ignored", file, line, where);
 }
 
+struct add_ctx {
+	struct target_list *list;
+	const char *file;
+	unsigned line;
+};
+
+static int add_one(void *arg, const char *text, size_t len);
+
 int
 target_list_add(struct target_list *list, const char *file, unsigned line,
     const char *text, size_t len)
 {
+	struct add_ctx c = {list, file, line};
+	char why[512] = "";
+	int rc;
+
+	rc = target_range_expand(text, len, add_one, &c, why, sizeof(why));
+	if (rc == 0)
+		return add_one(&c, text, len);
+	if (rc == -1 && why[0] != '\0')
+		report(list, file, line, why);
+	return rc;
+}
+
+/* Parse one line and append what it names. */
+static int
+add_one(void *arg, const char *text, size_t len)
+{
+	struct add_ctx *c = arg;
+	struct target_list *list = c->list;
+	const char *file = c->file;
+	unsigned line = c->line;
 	struct target t;
 	char why[512];
 	int rc;

@@ -344,6 +344,33 @@ net_strerror(int err)
 	}
 }
 
+/* Written by hand because a scan renders thousands of these. */
+void
+fixed_text(int64_t v, int digits, char *buf, size_t len)
+{
+	char tmp[32];
+	size_t n = 0, o = 0;
+	uint64_t mag = v < 0 ? (uint64_t) - (v + 1) + 1 : (uint64_t)v;
+	int d;
+
+	/* Digits from the least significant: the fraction, '.', the rest. */
+	for (d = 0; d < digits; d++, mag /= 10)
+		tmp[n++] = (char)('0' + mag % 10);
+	if (digits > 0)
+		tmp[n++] = '.';
+	do {
+		tmp[n++] = (char)('0' + mag % 10);
+		mag /= 10;
+	} while (mag > 0);
+	if (v < 0)
+		tmp[n++] = '-';
+	while (n > 0 && o + 1 < len)
+		buf[o++] = tmp[--n];
+	buf[o] = '\0';
+	while (digits > 0 && o > 2 && buf[o - 1] == '0' && buf[o - 2] != '.')
+		buf[--o] = '\0';
+}
+
 /* Length of the UTF-8 sequence at s, or 0 if it is malformed. */
 static size_t
 utf8_seqlen(const unsigned char *s)

@@ -46,6 +46,12 @@ int parse_int_range(const char *, long long min, long long max, long long *out,
 int size_parse(const char *, uint64_t min, uint64_t max, uint64_t *out,
     char *errbuf, size_t errlen);
 
+/*
+ * v / 10^digits as decimal text, with no float noise: fixed_text(123, 6, ...)
+ * gives "0.000123".  Trailing zeros go, but one digit stays after the point.
+ */
+void fixed_text(int64_t v, int digits, char *buf, size_t len);
+
 /* A lower-case phrase for a network errno, "no route to host". */
 const char *net_strerror(int err);
 

@@ -63,8 +63,8 @@ for bad in 5 abc -1s 5x; do
 	assert_usage_error "--grace '$bad'"
 done
 
-# json is the only format.
-for bad in yaml xml JSONX ''; do
+# The formats are table, json, jsonl, yaml and prometheus, spelt so.
+for bad in xml JSONX Table prom ''; do
 	run_pulse scan --format "$bad" "$TARGET"
 	assert_usage_error "--format '$bad'"
 done

@@ -250,6 +250,7 @@ test_result_up(void **state)
 	static const char *const keys[] = {
 	    "target",
 	    "name",
+	    "labels",
 	    "kind",
 	    "host",
 	    "port",
@@ -474,6 +475,7 @@ parse_http(struct target *t, const char *line)
 static const char *const http_keys[] = {
     "target",
     "name",
+    "labels",
     "kind",
     "host",
     "port",

@@ -753,6 +753,131 @@ test_load_empty(void **state)
 	unlink_free(path);
 }
 
+/* The canonical forms of a list, joined by spaces. */
+static void
+list_text(const struct target_list *list, char *buf, size_t len)
+{
+	char canon[TARGET_CANONICAL_MAX];
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < list->n; i++) {
+		target_canonical(&list->v[i], canon, sizeof(canon));
+		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s",
+		    i ? " " : "", canon);
+	}
+}
+
+/* A range expands to its addresses, each with the line's options. */
+static void
+test_ranges(void **state)
+{
+	static const struct {
+		const char *line, *want;
+	} cases[] = {
+	    /* A network's own and broadcast addresses are left out. */
+	    {"127.0.0.0/30", "icmp://127.0.0.1 icmp://127.0.0.2"},
+	    {"icmp://127.0.0.4/31", "icmp://127.0.0.4 icmp://127.0.0.5"},
+	    {"127.0.0.9/32", "icmp://127.0.0.9"},
+	    {"127.0.0.1-3 count=2",
+	        "icmp://127.0.0.1 icmp://127.0.0.2 icmp://127.0.0.3"},
+	    {"127.0.0.254-127.0.1.1",
+	        "icmp://127.0.0.254 icmp://127.0.0.255 icmp://127.0.1.0 "
+	        "icmp://127.0.1.1"},
+	    {"tcp://127.0.0.0/30:22", "tcp://127.0.0.1:22 tcp://127.0.0.2:22"},
+	    {"127.0.0.7-8:80", "tcp://127.0.0.7:80 tcp://127.0.0.8:80"},
+	    {"::/127", "icmp://[::] icmp://[::1]"},
+	    {"[::1/128]:443", "tcp://[::1]:443"},
+	};
+	struct target_list list;
+	char got[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&list, 0, sizeof(list));
+		assert_int_equal(target_list_add(&list, "f", 1, cases[i].line,
+		                     strlen(cases[i].line)),
+		    1);
+		list_text(&list, got, sizeof(got));
+		assert_string_equal(got, cases[i].want);
+		assert_int_equal(list.v[0].line, 1);
+		target_list_free(&list);
+	}
+	memset(&list, 0, sizeof(list));
+	assert_int_equal(target_list_add(&list, "f", 1, "127.0.0.1-2 count=3",
+	                     19),
+	    1);
+	assert_int_equal(list.v[1].count, 3);
+	target_list_free(&list);
+}
+
+/* Bad or oversized ranges are errors; names with dashes are no ranges. */
+static void
+test_ranges_bad(void **state)
+{
+	static const char *const bad[] = {"127.0.0.9-3", "10.0.0.0/8",
+	    "127.0.0.0/33", "127.0.0.1-127.0.0.0", "::/64", "127.0.0.0/30 x=1"};
+	struct target_list list;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&list, 0, sizeof(list));
+		if (target_list_add(&list, "f", 1, bad[i], strlen(bad[i])) !=
+		    -1)
+			fail_msg("'%s' was taken", bad[i]);
+		assert_int_equal(list.n, 0);
+		assert_int_equal(list.errors, 1);
+		target_list_free(&list);
+	}
+	memset(&list, 0, sizeof(list));
+	assert_int_equal(target_list_add(&list, "f", 1, "web-1.example:80", 16),
+	    1);
+	assert_int_equal(list.n, 1);
+	assert_string_equal(list.v[0].host, "web-1.example");
+	target_list_free(&list);
+}
+
+/* label.NAME=VALUE labels a target, sorted by name; bad names refused. */
+static void
+test_labels(void **state)
+{
+	struct target t;
+	char err[256];
+	const char *line = "127.0.0.1:22 label.zone=b label.role=db "
+	                   "label.zone=a";
+
+	assert_int_equal(target_parse_line(line, strlen(line), &t, err,
+	                     sizeof(err)),
+	    1);
+	assert_int_equal(t.nlabels, 2);
+	assert_string_equal(t.labels[0].name, "role");
+	assert_string_equal(t.labels[0].value, "db");
+	assert_string_equal(t.labels[1].name, "zone");
+	assert_string_equal(t.labels[1].value, "a");
+	target_clear(&t);
+	expect_bad("127.0.0.1:22 label.kind=x", 25);
+	expect_bad("127.0.0.1:22 label.__x=x", 24);
+	expect_bad("127.0.0.1:22 label.1x=x", 23);
+	expect_bad("127.0.0.1:22 label.a-b=x", 24);
+	expect_bad("127.0.0.1:22 label.=x", 21);
+}
+
+/* every= is how often serve probes; its range is checked. */
+static void
+test_every(void **state)
+{
+	struct target t;
+	char err[256];
+
+	assert_int_equal(target_parse_line("127.0.0.1 every=30s", 19, &t, err,
+	                     sizeof(err)),
+	    1);
+	assert_int_equal(t.every_us, 30 * USEC_PER_SEC);
+	target_clear(&t);
+	expect_bad("127.0.0.1 every=10ms", 20);
+	expect_bad("127.0.0.1 every=2d", 18);
+}
+
 int
 main(void)
 {
@@ -777,6 +902,10 @@ main(void)
 	    cmocka_unit_test(test_load_long_line),
 	    cmocka_unit_test(test_load_missing_file),
 	    cmocka_unit_test(test_load_empty),
+	    cmocka_unit_test(test_ranges),
+	    cmocka_unit_test(test_ranges_bad),
+	    cmocka_unit_test(test_labels),
+	    cmocka_unit_test(test_every),
 	};
 
 	log_init("test_target", LOG_LEVEL_WARN);
