@@ -351,18 +351,6 @@ cy_did_you_mean(const struct cy_suggest *s, char *buf, size_t len)
 
 /* --- sets of strings ----------------------------------------------------- */
 
-static uint64_t
-cy_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-	while (*s != '\0') {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* The slot holding s, or the free slot where it would go. */
 static size_t *
 cy_strset_slot(const struct cy_strset *set, const char *s, uint64_t h)
@@ -386,7 +374,7 @@ cy_strset_find(const struct cy_strset *set, const char *s)
 
 	if (set->n == 0)
 		return -1;
-	slot = cy_strset_slot(set, s, cy_hash(s));
+	slot = cy_strset_slot(set, s, hash_bytes(s, strlen(s)));
 	return *slot == 0 ? -1 : (long)(*slot - 1);
 }
 
@@ -411,7 +399,7 @@ static size_t
 cy_strset_add(struct cy_strset *set, const char *s, struct cy_pos at,
     bool *added)
 {
-	uint64_t h = cy_hash(s);
+	uint64_t h = hash_bytes(s, strlen(s));
 	size_t *slot;
 
 	if (2 * (set->n + 1) > set->nslots)

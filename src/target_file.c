@@ -13,18 +13,6 @@
 /* Past this many messages, bad lines are only counted. */
 #define TARGET_ERRORS_SHOWN 100
 
-static uint64_t
-hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-	while (*s != '\0') {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* Grow the hash so it stays at most half full, then rehash everything. */
 static void
 list_rehash(struct target_list *list)
@@ -154,7 +142,7 @@ target_list_push(struct target_list *list, struct target *tp)
 
 	memset(tp, 0, sizeof(*tp));
 	target_key(&t, key, sizeof(key));
-	h = hash_str(key);
+	h = hash_bytes(key, strlen(key));
 	list_rehash(list);
 	slot = list_lookup(list, key, h);
 	if (*slot != 0) {

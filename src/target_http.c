@@ -654,19 +654,6 @@ target_http_expect_text(const struct target_http *h, char *buf, size_t len)
 		snprintf(buf, len, "none");
 }
 
-/* The body's contents count, not its text: a hash keeps the key short. */
-static uint64_t
-hash_bytes(const char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	while (n-- > 0) {
-		h ^= (unsigned char)*p++;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 void
 target_http_key(const struct target_http *h, char *buf, size_t len)
 {

@@ -413,3 +413,16 @@ utf8_valid(const char *str)
 	}
 	return 1;
 }
+
+uint64_t
+hash_bytes(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 1469598103934665603ULL;
+
+	while (n-- > 0) {
+		h ^= *b++;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}

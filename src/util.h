@@ -55,6 +55,9 @@ void fixed_text(int64_t v, int digits, char *buf, size_t len);
 /* A lower-case phrase for a network errno, "no route to host". */
 const char *net_strerror(int err);
 
+/* FNV-1a of n bytes: cheap, and good enough to spread keys over a table. */
+uint64_t hash_bytes(const void *, size_t n);
+
 /* True when the NUL-terminated string is valid UTF-8. */
 int utf8_valid(const char *);
 
