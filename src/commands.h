@@ -15,6 +15,8 @@ void cmd_scan_usage(FILE *);
 int cmd_check(int argc, char **argv);
 void cmd_check_usage(FILE *);
 int cmd_validate(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+void cmd_serve_usage(FILE *);
 void cmd_validate_usage(FILE *);
 
 #endif

@@ -3,6 +3,7 @@
 #define PULSE_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 enum log_level {
 	LOG_LEVEL_ERROR,
@@ -13,6 +14,17 @@ enum log_level {
 
 void log_init(const char *progname, enum log_level);
 void log_set_level(enum log_level);
+/* "error", "warn", "info", "debug": 0, or -1 for another word. */
+int log_level_parse(const char *, enum log_level *);
+/* logfmt lines (ts=... level=... msg=...), as a daemon writes them. */
+void log_set_logfmt(bool);
+/* Log to syslog (facility daemon) from now on, in logfmt. */
+void log_open_syslog(void);
+/*
+ * An event with key=value pairs, the list ended by NULL:
+ * log_event(LOG_LEVEL_INFO, "target down", "target", t, LOG_END).
+ */
+void log_event(enum log_level, const char *msg, ...) __attribute__((sentinel));
 /* Errors show even under --quiet; warnings and the rest do not. */
 void log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_errorx(const char *, ...) __attribute__((format(printf, 1, 2)));

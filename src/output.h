@@ -25,6 +25,16 @@ const char *output_format_name(enum output_format);
  */
 int output_yaml_write(FILE *, const struct scan_report *);
 int output_prom_write(FILE *, const struct scan_report *);
+/* Yields the target and result i; *r NULL to leave target i out. */
+typedef void (*output_prom_get)(void *arg, size_t i, const struct target **t,
+    const struct result **r);
+/* The probe families alone (no scan totals), over n results from get. */
+int output_prom_write_probes(FILE *, size_t n, output_prom_get, void *arg);
+/* {target="...",kind="...",name="...",<labels>[,extra="value"]} */
+void output_prom_target_labels(FILE *, const struct target *, const char *extra,
+    const char *extra_value);
+/* A label value with Prometheus' escapes. */
+void output_prom_label_value(FILE *, const char *);
 /* colour: ANSI colours for up and down (a terminal without NO_COLOR). */
 int output_table_write(FILE *, const struct scan_report *, bool colour);
 /* One result as one JSON line, written as it arrives. */

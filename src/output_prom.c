@@ -56,29 +56,53 @@ put_label(FILE *f, const char *name, const char *value, int *first)
  * One sample of the current target: its labels, then the family's own
  * (extra, NULL for none), then the value's text.
  */
+/* The labels of t (canonical form canon) and one more, in braces. */
+static void
+put_target_labels(FILE *f, const struct target *t, const char *canon,
+    const char *extra, const char *extra_value)
+{
+	unsigned i;
+	int first = 1;
+
+	put_label(f, "target", canon, &first);
+	put_label(f, "kind", target_kind_name(t->kind), &first);
+	put_label(f, "name", target_name(t), &first);
+	for (i = 0; i < t->nlabels; i++)
+		/* The family's own label wins over one of the same name. */
+		if (extra == NULL || strcmp(t->labels[i].name, extra) != 0)
+			put_label(f, t->labels[i].name, t->labels[i].value,
+			    &first);
+	if (extra != NULL)
+		put_label(f, extra, extra_value, &first);
+	fputc('}', f);
+}
+
+void
+output_prom_target_labels(FILE *f, const struct target *t, const char *extra,
+    const char *extra_value)
+{
+	char canon[TARGET_CANONICAL_MAX];
+
+	target_canonical(t, canon, sizeof(canon));
+	put_target_labels(f, t, canon, extra, extra_value);
+}
+
+void
+output_prom_label_value(FILE *f, const char *s)
+{
+	put_label_value(f, s);
+}
+
 static void
 sample(struct sink *s, const char *family, const char *extra,
     const char *extra_value, const char *value)
 {
-	const struct target *t = s->t;
-	unsigned i;
-	int first = 1;
-
 	s->n++;
 	if (s->f == NULL)
 		return;
 	fputs(family, s->f);
-	put_label(s->f, "target", s->canon, &first);
-	put_label(s->f, "kind", target_kind_name(t->kind), &first);
-	put_label(s->f, "name", target_name(t), &first);
-	for (i = 0; i < t->nlabels; i++)
-		/* The family's own label wins over one of the same name. */
-		if (extra == NULL || strcmp(t->labels[i].name, extra) != 0)
-			put_label(s->f, t->labels[i].name, t->labels[i].value,
-			    &first);
-	if (extra != NULL)
-		put_label(s->f, extra, extra_value, &first);
-	fprintf(s->f, "} %s\n", value);
+	put_target_labels(s->f, s->t, s->canon, extra, extra_value);
+	fprintf(s->f, " %s\n", value);
 }
 
 static void
@@ -392,15 +416,19 @@ static const struct family families[] = {
  * gigabytes of it.
  */
 static void
-walk(struct sink *s, const struct family *fam, const struct scan_report *rep)
+walk(struct sink *s, const struct family *fam, size_t n, output_prom_get get,
+    void *arg)
 {
+	const struct result *r;
 	size_t i;
 
-	for (i = 0; i < rep->n; i++) {
-		s->t = &rep->targets[i];
+	for (i = 0; i < n; i++) {
+		get(arg, i, &s->t, &r);
+		if (r == NULL)
+			continue;
 		if (s->f != NULL)
 			target_canonical(s->t, s->canon, sizeof(s->canon));
-		fam->each(s, &rep->results[i]);
+		fam->each(s, r);
 	}
 }
 
@@ -436,7 +464,7 @@ put_scan(FILE *f, const struct scan_report *rep)
  * each family's samples together under its HELP and TYPE.
  */
 int
-output_prom_write(FILE *f, const struct scan_report *rep)
+output_prom_write_probes(FILE *f, size_t n, output_prom_get get, void *arg)
 {
 	struct sink s;
 	size_t i;
@@ -444,13 +472,31 @@ output_prom_write(FILE *f, const struct scan_report *rep)
 	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
 		s.f = NULL;
 		s.n = 0;
-		walk(&s, &families[i], rep);
+		walk(&s, &families[i], n, get, arg);
 		if (s.n == 0)
 			continue;
 		put_header(f, families[i].name, families[i].help);
 		s.f = f;
-		walk(&s, &families[i], rep);
+		walk(&s, &families[i], n, get, arg);
 	}
+	return ferror(f) ? -1 : 0;
+}
+
+static void
+report_get(void *arg, size_t i, const struct target **t,
+    const struct result **r)
+{
+	const struct scan_report *rep = arg;
+
+	*t = &rep->targets[i];
+	*r = &rep->results[i];
+}
+
+int
+output_prom_write(FILE *f, const struct scan_report *rep)
+{
+	if (output_prom_write_probes(f, rep->n, report_get, (void *)rep) == -1)
+		return -1;
 	put_scan(f, rep);
 	return ferror(f) ? -1 : 0;
 }

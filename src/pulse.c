@@ -16,6 +16,7 @@ usage(FILE *f)
 	    "\n"
 	    "Commands:\n"
 	    "  scan     probe every target once and write the results\n"
+	    "  serve    probe targets on a schedule and serve /metrics\n"
 	    "  check    probe one target once and say whether it is up\n"
 	    "  validate check a targets file and show what it would probe\n"
 	    "\n"
@@ -46,6 +47,8 @@ main(int argc, char **argv)
 		return cmd_scan(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(argv[1], "validate") == 0)
 		return cmd_validate(argc - 1, argv + 1);
 	log_errorx("unknown command '%s'", argv[1]);

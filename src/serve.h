@@ -1,0 +1,110 @@
+/*
+ * "pulse serve": targets probed on a schedule by a long-lived pool, their
+ * latest results and pulse's own counters served over HTTP.  Shared by
+ * serve.c (command, reload, shutdown), serve_schedule.c (timers and
+ * results), serve_http.c (endpoints) and serve_metrics.c (/metrics).
+ */
+#ifndef PULSE_SERVE_H
+#define PULSE_SERVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "result.h"
+#include "target.h"
+
+struct event;
+struct event_base;
+struct sup;
+struct serve_http;
+
+#define SERVE_BUCKETS 12
+
+/* A Prometheus histogram with fixed bounds. */
+struct histogram {
+	const double *bounds; /* SERVE_BUCKETS - 1 finite bounds, then +Inf */
+	uint64_t counts[SERVE_BUCKETS];
+	double sum;
+	uint64_t count;
+};
+
+/* One target under watch.  Its address never changes while it lives. */
+struct srv_target {
+	struct target t;
+	struct serve *srv;
+	uint64_t key_hash;
+	struct event *timer;
+	int64_t interval_us;
+	int64_t due_us;     /* the slot of the next probe, monotonic */
+	struct result last; /* the latest result, when has_result */
+	bool has_result;
+	bool in_flight;
+	bool removed; /* dropped by a reload; freed once idle */
+	int state;    /* -1 not probed yet, 0 down, 1 up */
+	uint64_t successes, failures, skipped;
+	struct target *update; /* new name, labels...: applied when idle */
+};
+
+struct serve_opts {
+	const char *targets_file;
+	bool yaml;           /* --config: always YAML */
+	const char *listen;  /* "ADDR:PORT" or ":PORT" */
+	int64_t interval_us; /* for targets without every= */
+	int64_t timeout_us;  /* for targets without timeout= */
+	int64_t grace_us;
+	unsigned workers;
+	const char *user;
+	bool enable_reload;
+};
+
+struct serve {
+	struct serve_opts opts;
+	struct event_base *base;
+	struct sup *sup;
+	struct serve_http *http;
+	struct srv_target **v; /* live targets, in file order */
+	size_t n;
+	size_t nzombies; /* removed, still in flight */
+	bool draining;
+	int signo;
+	char signame[16];
+	/* pulse's own metrics */
+	struct histogram duration[4]; /* by target kind */
+	struct histogram delay;       /* slot to start */
+	uint64_t skipped;
+	uint64_t reloads_ok, reloads_failed;
+	bool last_reload_ok;
+	int64_t last_reload_ok_s;
+};
+
+/* serve_schedule.c */
+struct srv_target *srv_target_new(struct serve *, struct target *t);
+/* Start the timers of v[first..n), their first slots spread evenly. */
+void srv_schedule_spread(struct serve *, size_t first);
+void srv_target_stop(struct srv_target *);
+/* Take a new name, labels or interval a reload left, when idle. */
+void srv_target_take_update(struct srv_target *);
+/* Free it now, in flight or not (at exit). */
+void srv_target_destroy(struct srv_target *);
+/* Free it now, or once its probe in flight has answered. */
+void srv_target_retire(struct srv_target *);
+void srv_on_result(void *arg, uint64_t id, const struct target *,
+    const struct result *);
+void histogram_init(struct histogram *, const double *bounds);
+void histogram_add(struct histogram *, double);
+
+/* serve_metrics.c: the whole /metrics page. */
+int serve_metrics_write(FILE *, const struct serve *);
+
+/* serve_http.c */
+struct serve_http *serve_http_start(struct serve *, const char *listen,
+    char *errbuf, size_t errlen);
+/* Stop answering: close the listener and every connection. */
+void serve_http_stop(struct serve_http *);
+
+/* serve.c: re-read the targets; 0, or -1 with the old ones kept. */
+int serve_reload(struct serve *, char *errbuf, size_t errlen);
+
+#endif

@@ -1,0 +1,347 @@
+/* serve's HTTP endpoints on libevent's evhttp: metrics, health, a status page. */
+#include "config.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "serve.h"
+#include "util.h"
+
+/* Connections served at once; past it a scrape gets 503 at once. */
+#define HTTP_CONN_MAX 64
+/* A client idle (or not reading) this long is dropped. */
+#define HTTP_TIMEOUT_S 10
+/* A page this fresh is served again, so a flood of scrapes renders once. */
+#define HTTP_PAGE_FRESH_US (250 * USEC_PER_MSEC)
+
+/* A rendered /metrics page, shared by every reply that sends it. */
+struct page {
+	char *data;
+	size_t len;
+	unsigned refs; /* replies still sending it, and the cache */
+	int64_t made_us;
+};
+
+struct serve_http {
+	struct serve *srv;
+	struct evhttp *http;
+	struct evhttp_connection *conns[HTTP_CONN_MAX];
+	unsigned nconns;
+	struct page *page;
+};
+
+static void
+page_unref(struct page *p)
+{
+	if (p != NULL && --p->refs == 0) {
+		free(p->data);
+		free(p);
+	}
+}
+
+static void
+page_done(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	page_unref(arg);
+}
+
+/* The current page, rendered again when it is stale. */
+static struct page *
+page_get(struct serve_http *h)
+{
+	struct page *p;
+	FILE *f;
+	int64_t now = mono_now_us();
+
+	if (h->page != NULL && now - h->page->made_us < HTTP_PAGE_FRESH_US)
+		return h->page;
+	p = xcalloc(1, sizeof(*p));
+	if ((f = open_memstream(&p->data, &p->len)) == NULL)
+		fatal("open_memstream");
+	if (serve_metrics_write(f, h->srv) == -1 || fclose(f) == EOF)
+		fatalx("cannot render /metrics");
+	p->refs = 1;
+	p->made_us = now;
+	page_unref(h->page);
+	h->page = p;
+	return p;
+}
+
+static void
+on_conn_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct serve_http *h = arg;
+	unsigned i;
+
+	for (i = 0; i < h->nconns; i++)
+		if (h->conns[i] == evcon) {
+			h->conns[i] = h->conns[--h->nconns];
+			return;
+		}
+}
+
+/* Count a new connection; false when there is no room for it. */
+static bool
+conn_admit(struct serve_http *h, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	unsigned i;
+
+	for (i = 0; i < h->nconns; i++)
+		if (h->conns[i] == evcon)
+			return true;
+	if (h->nconns == HTTP_CONN_MAX)
+		return false;
+	h->conns[h->nconns++] = evcon;
+	evhttp_connection_set_closecb(evcon, on_conn_close, h);
+	return true;
+}
+
+static void
+reply_text(struct evhttp_request *req, int code, const char *reason,
+    const char *text)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (b == NULL)
+		fatalx("out of memory");
+	evbuffer_add(b, text, strlen(text));
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; charset=utf-8");
+	evhttp_send_reply(req, code, reason, b);
+	evbuffer_free(b);
+}
+
+static void
+serve_metrics(struct serve_http *h, struct evhttp_request *req)
+{
+	struct page *p = page_get(h);
+	struct evbuffer *b = evbuffer_new();
+
+	if (b == NULL)
+		fatalx("out of memory");
+	p->refs++;
+	if (evbuffer_add_reference(b, p->data, p->len, page_done, p) == -1)
+		fatalx("out of memory");
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	evhttp_send_reply(req, 200, "OK", b);
+	evbuffer_free(b);
+}
+
+/* Text made safe for HTML. */
+static void
+put_html(struct evbuffer *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '&':
+			evbuffer_add(b, "&amp;", 5);
+			break;
+		case '<':
+			evbuffer_add(b, "&lt;", 4);
+			break;
+		case '>':
+			evbuffer_add(b, "&gt;", 4);
+			break;
+		case '"':
+			evbuffer_add(b, "&quot;", 6);
+			break;
+		case '\'':
+			evbuffer_add(b, "&#39;", 5);
+			break;
+		default:
+			evbuffer_add(b, s, 1);
+		}
+	}
+}
+
+static void
+serve_index(struct serve_http *h, struct evhttp_request *req)
+{
+	static const char *const states[] = {"pending", "down", "up"};
+	struct evbuffer *b = evbuffer_new();
+	const struct srv_target *st;
+	char canon[TARGET_CANONICAL_MAX];
+	size_t i;
+
+	if (b == NULL)
+		fatalx("out of memory");
+	evbuffer_add_printf(b,
+	    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+	    "<title>pulse</title></head><body>\n<h1>pulse %s</h1>\n"
+	    "<p><a href=\"/metrics\">metrics</a></p>\n<table>\n"
+	    "<tr><th>name</th><th>target</th><th>kind</th><th>state</th>"
+	    "<th>error</th></tr>\n",
+	    PULSE_VERSION);
+	for (i = 0; i < h->srv->n; i++) {
+		st = h->srv->v[i];
+		target_canonical(&st->t, canon, sizeof(canon));
+		evbuffer_add_printf(b, "<tr><td>");
+		put_html(b, target_name(&st->t));
+		evbuffer_add_printf(b, "</td><td>");
+		put_html(b, canon);
+		evbuffer_add_printf(b, "</td><td>%s</td><td>%s</td><td>",
+		    target_kind_name(st->t.kind), states[st->state + 1]);
+		if (st->has_result && !st->last.success)
+			put_html(b, st->last.error);
+		evbuffer_add_printf(b, "</td></tr>\n");
+	}
+	evbuffer_add_printf(b, "</table>\n</body></html>\n");
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/html; charset=utf-8");
+	evhttp_send_reply(req, 200, "OK", b);
+	evbuffer_free(b);
+}
+
+static void
+serve_reload_request(struct serve_http *h, struct evhttp_request *req)
+{
+	char why[512], text[600];
+
+	if (!h->srv->opts.enable_reload) {
+		reply_text(req, 403, "Forbidden",
+		    "reloading over HTTP is off (see --enable-reload)\n");
+		return;
+	}
+	if (serve_reload(h->srv, why, sizeof(why)) == 0) {
+		reply_text(req, 200, "OK", "Reloaded\n");
+		return;
+	}
+	snprintf(text, sizeof(text), "%s\n", why);
+	reply_text(req, 500, "Internal Server Error", text);
+}
+
+static void
+on_request(struct evhttp_request *req, void *arg)
+{
+	struct serve_http *h = arg;
+	const char *path =
+	    evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	bool get = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD;
+
+	if (!conn_admit(h, req)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		reply_text(req, 503, "Service Unavailable",
+		    "too many connections\n");
+		return;
+	}
+	if (path == NULL)
+		path = "/";
+	if (strcmp(path, "/-/reload") == 0) {
+		if (cmd == EVHTTP_REQ_POST || cmd == EVHTTP_REQ_PUT)
+			serve_reload_request(h, req);
+		else
+			reply_text(req, 405, "Method Not Allowed",
+			    "use POST\n");
+		return;
+	}
+	if (strcmp(path, "/metrics") != 0 && strcmp(path, "/") != 0 &&
+	    strcmp(path, "/-/healthy") != 0 && strcmp(path, "/-/ready") != 0) {
+		reply_text(req, 404, "Not Found", "not found\n");
+		return;
+	}
+	if (!get) {
+		reply_text(req, 405, "Method Not Allowed", "use GET\n");
+		return;
+	}
+	if (strcmp(path, "/metrics") == 0)
+		serve_metrics(h, req);
+	else if (strcmp(path, "/") == 0)
+		serve_index(h, req);
+	else if (strcmp(path, "/-/healthy") == 0)
+		reply_text(req, 200, "OK", "Healthy\n");
+	else if (!h->srv->draining)
+		reply_text(req, 200, "OK", "Ready\n");
+	else
+		reply_text(req, 503, "Service Unavailable", "Draining\n");
+}
+
+/* "ADDR:PORT", "[V6]:PORT" or ":PORT" (every address) into its parts. */
+static int
+split_listen(const char *s, char *addr, size_t len, unsigned *port)
+{
+	const char *colon = strrchr(s, ':');
+	char why[64];
+	long long v;
+	size_t n;
+
+	if (colon == NULL ||
+	    parse_int_range(colon + 1, 1, 65535, &v, why, sizeof(why)) == -1)
+		return -1;
+	*port = (unsigned)v;
+	n = (size_t)(colon - s);
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n >= len)
+		return -1;
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	return 0;
+}
+
+struct serve_http *
+serve_http_start(struct serve *srv, const char *listen, char *errbuf,
+    size_t errlen)
+{
+	struct serve_http *h = xcalloc(1, sizeof(*h));
+	char addr[128];
+	unsigned port;
+
+	h->srv = srv;
+	if (split_listen(listen, addr, sizeof(addr), &port) == -1) {
+		snprintf(errbuf, errlen,
+		    "--listen %s: expected ADDR:PORT or "
+		    ":PORT",
+		    listen);
+		goto fail;
+	}
+	if ((h->http = evhttp_new(srv->base)) == NULL)
+		fatalx("evhttp_new failed");
+	evhttp_set_timeout(h->http, HTTP_TIMEOUT_S);
+	evhttp_set_max_headers_size(h->http, 16384);
+	evhttp_set_max_body_size(h->http, 4096);
+	evhttp_set_allowed_methods(h->http,
+	    EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+	        EVHTTP_REQ_PUT);
+	evhttp_set_gencb(h->http, on_request, h);
+	/* Every address: IPv6 with IPv4 mapped, else IPv4 alone. */
+	if (addr[0] == '\0') {
+		if (evhttp_bind_socket_with_handle(h->http,
+		        "::", (uint16_t)port) != NULL ||
+		    evhttp_bind_socket_with_handle(h->http, "0.0.0.0",
+		        (uint16_t)port) != NULL)
+			return h;
+	} else if (evhttp_bind_socket_with_handle(h->http, addr,
+	               (uint16_t)port) != NULL)
+		return h;
+	snprintf(errbuf, errlen, "cannot listen on %s: %s", listen,
+	    strerror(errno));
+fail:
+	serve_http_stop(h);
+	return NULL;
+}
+
+void
+serve_http_stop(struct serve_http *h)
+{
+	if (h == NULL)
+		return;
+	if (h->http != NULL)
+		evhttp_free(h->http);
+	page_unref(h->page);
+	free(h);
+}

@@ -1,0 +1,163 @@
+/* serve's /metrics: every target's latest result and pulse's own counters. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "output.h"
+#include "serve.h"
+#include "supervisor.h"
+#include "util.h"
+
+static void
+latest(void *arg, size_t i, const struct target **t, const struct result **r)
+{
+	const struct serve *srv = arg;
+	const struct srv_target *st = srv->v[i];
+
+	*t = &st->t;
+	*r = st->has_result ? &st->last : NULL;
+}
+
+static void
+header(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A bound or a sum as Prometheus reads it: "0.005", "+Inf". */
+static void
+put_double(FILE *f, double v)
+{
+	fprintf(f, "%.9g", v);
+}
+
+static void
+put_histogram(FILE *f, const char *name, const char *label, const char *value,
+    const struct histogram *h)
+{
+	uint64_t cum = 0;
+	int i;
+
+	for (i = 0; i < SERVE_BUCKETS; i++) {
+		cum += h->counts[i];
+		fprintf(f, "%s_bucket{", name);
+		if (label != NULL)
+			fprintf(f, "%s=\"%s\",", label, value);
+		fputs("le=\"", f);
+		if (i < SERVE_BUCKETS - 1)
+			put_double(f, h->bounds[i]);
+		else
+			fputs("+Inf", f);
+		fprintf(f, "\"} %" PRIu64 "\n", cum);
+	}
+	fprintf(f, "%s_sum", name);
+	if (label != NULL)
+		fprintf(f, "{%s=\"%s\"}", label, value);
+	fputc(' ', f);
+	put_double(f, h->sum);
+	fprintf(f, "\n%s_count", name);
+	if (label != NULL)
+		fprintf(f, "{%s=\"%s\"}", label, value);
+	fprintf(f, " %" PRIu64 "\n", h->count);
+}
+
+/* Per-target counters, for rate() and availability ratios. */
+static void
+put_probe_counters(FILE *f, const struct serve *srv)
+{
+	size_t i;
+
+	header(f, "pulse_probes_total", "counter",
+	    "Probes of a target that ended, by result.");
+	for (i = 0; i < srv->n; i++) {
+		fputs("pulse_probes_total", f);
+		output_prom_target_labels(f, &srv->v[i]->t, "result",
+		    "success");
+		fprintf(f, " %" PRIu64 "\n", srv->v[i]->successes);
+		fputs("pulse_probes_total", f);
+		output_prom_target_labels(f, &srv->v[i]->t, "result",
+		    "failure");
+		fprintf(f, " %" PRIu64 "\n", srv->v[i]->failures);
+	}
+}
+
+static void
+put_counter(FILE *f, const char *name, const char *help, uint64_t v)
+{
+	header(f, name, "counter", help);
+	fprintf(f, "%s %" PRIu64 "\n", name, v);
+}
+
+static void
+put_gauge(FILE *f, const char *name, const char *help, int64_t v)
+{
+	header(f, name, "gauge", help);
+	fprintf(f, "%s %" PRId64 "\n", name, v);
+}
+
+static void
+put_pool(FILE *f, const struct serve *srv)
+{
+	const struct sup_stats *st = sup_stats(srv->sup);
+
+	put_counter(f, "pulse_worker_crashes_total",
+	    "Workers that died holding a probe.", st->crashes);
+	put_counter(f, "pulse_worker_restarts_total",
+	    "Workers started again after one ended.", st->respawns);
+	put_counter(f, "pulse_deadline_kills_total",
+	    "Workers killed past a probe's deadline.", st->deadline_kills);
+	put_gauge(f, "pulse_queue_depth", "Probes waiting for a worker.",
+	    (int64_t)sup_queued(srv->sup));
+	put_gauge(f, "pulse_probes_in_flight", "Probes running now.",
+	    (int64_t)sup_inflight(srv->sup));
+	put_counter(f, "pulse_schedule_skipped_total",
+	    "Slots skipped because the target's last probe still ran.",
+	    srv->skipped);
+}
+
+static void
+put_config(FILE *f, const struct serve *srv)
+{
+	header(f, "pulse_config_reloads_total", "counter",
+	    "Reloads of the targets file, by result.");
+	fprintf(f,
+	    "pulse_config_reloads_total{result=\"success\"} %" PRIu64 "\n"
+	    "pulse_config_reloads_total{result=\"failure\"} %" PRIu64 "\n",
+	    srv->reloads_ok, srv->reloads_failed);
+	put_gauge(f, "pulse_config_last_reload_successful",
+	    "Whether the last load of the targets file worked.",
+	    srv->last_reload_ok ? 1 : 0);
+	put_gauge(f, "pulse_config_last_reload_success_timestamp_seconds",
+	    "When the targets file last loaded well, in Unix time.",
+	    srv->last_reload_ok_s);
+}
+
+int
+serve_metrics_write(FILE *f, const struct serve *srv)
+{
+	static const char *const kinds[] = {NULL, "tcp", "icmp", "http"};
+	int k;
+
+	if (output_prom_write_probes(f, srv->n, latest, (void *)srv) == -1)
+		return -1;
+	header(f, "pulse_build_info", "gauge", "The version of pulse.");
+	fputs("pulse_build_info{version=\"", f);
+	output_prom_label_value(f, PULSE_VERSION);
+	fputs("\"} 1\n", f);
+	put_gauge(f, "pulse_targets", "Targets probed on a schedule.",
+	    (int64_t)srv->n);
+	put_probe_counters(f, srv);
+	header(f, "pulse_probe_duration_seconds", "histogram",
+	    "How long probes took, by kind.");
+	for (k = 1; k < 4; k++)
+		put_histogram(f, "pulse_probe_duration_seconds", "kind",
+		    kinds[k], &srv->duration[k]);
+	header(f, "pulse_schedule_delay_seconds", "histogram",
+	    "How late probes started after their slot.");
+	put_histogram(f, "pulse_schedule_delay_seconds", NULL, NULL,
+	    &srv->delay);
+	put_pool(f, srv);
+	put_config(f, srv);
+	return ferror(f) ? -1 : 0;
+}
