@@ -25,6 +25,8 @@ void log_open_syslog(void);
  * log_event(LOG_LEVEL_INFO, "target down", "target", t, LOG_END).
  */
 void log_event(enum log_level, const char *msg, ...) __attribute__((sentinel));
+/* The end of log_event()'s pairs: a pointer, as a variadic list needs. */
+#define LOG_END ((const char *)NULL)
 /* Errors show even under --quiet; warnings and the rest do not. */
 void log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_errorx(const char *, ...) __attribute__((format(printf, 1, 2)));

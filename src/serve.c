@@ -360,8 +360,6 @@ serve_on_signal(evutil_socket_t sig, short what, void *arg)
 static void
 serve_config(struct serve *srv, struct sup_config *cfg)
 {
-	size_t i;
-
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->workers = srv->opts.workers;
 	cfg->default_timeout_us = srv->opts.timeout_us;
@@ -378,7 +376,6 @@ serve_config(struct serve *srv, struct sup_config *cfg)
 	/* ICMP sockets always: a reload may add ICMP targets. */
 	cfg->icmp = true;
 	cfg->default_count = 1;
-	(void)i;
 }
 
 static void

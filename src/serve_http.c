@@ -82,6 +82,7 @@ on_conn_close(struct evhttp_connection *evcon, void *arg)
 	struct serve_http *h = arg;
 	unsigned i;
 
+	evhttp_connection_set_closecb(evcon, NULL, NULL);
 	for (i = 0; i < h->nconns; i++)
 		if (h->conns[i] == evcon) {
 			h->conns[i] = h->conns[--h->nconns];
