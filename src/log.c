@@ -14,8 +14,32 @@
 
 static const char *log_progname = "pulse";
 static enum log_level log_threshold = LOG_LEVEL_INFO;
-static bool log_logfmt; /* key=value lines, for the daemon */
-static bool log_syslog; /* to syslog instead of stderr */
+static bool log_logfmt;       /* key=value lines, for the daemon */
+static bool log_syslog;       /* to syslog instead of stderr */
+static char *log_capture_buf; /* errors are also kept here, when set */
+static size_t log_capture_len;
+
+void
+log_capture(char *buf, size_t len)
+{
+	log_capture_buf = buf;
+	log_capture_len = len;
+	if (buf != NULL && len > 0)
+		buf[0] = '\0';
+}
+
+/* Keep an error's text for log_capture()'s caller, as far as it fits. */
+static void
+capture(enum log_level level, const char *msg)
+{
+	size_t n;
+
+	if (log_capture_buf == NULL || level != LOG_LEVEL_ERROR)
+		return;
+	n = strlen(log_capture_buf);
+	if (n + 1 < log_capture_len)
+		snprintf(log_capture_buf + n, log_capture_len - n, "%s\n", msg);
+}
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 static const int level_priorities[] = {LOG_ERR, LOG_WARNING, LOG_INFO,
@@ -148,6 +172,7 @@ log_vwrite(enum log_level level, int errno_saved, const char *fmt, va_list ap)
 	if (errno_saved >= 0 && n < sizeof(msg))
 		snprintf(msg + n, sizeof(msg) - n, ": %s",
 		    strerror(errno_saved));
+	capture(level, msg);
 	if (!log_logfmt) {
 		emit(level, msg);
 		return;

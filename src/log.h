@@ -16,6 +16,11 @@ void log_init(const char *progname, enum log_level);
 void log_set_level(enum log_level);
 /* "error", "warn", "info", "debug": 0, or -1 for another word. */
 int log_level_parse(const char *, enum log_level *);
+/*
+ * Also copy every error logged from now on into buf (len bytes, a line
+ * each, cut when full); NULL stops.
+ */
+void log_capture(char *buf, size_t len);
 /* logfmt lines (ts=... level=... msg=...), as a daemon writes them. */
 void log_set_logfmt(bool);
 /* Log to syslog (facility daemon) from now on, in logfmt. */

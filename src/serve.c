@@ -166,6 +166,8 @@ serve_parse_args(int argc, char **argv, struct serve_opts *o, int *help)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	char addr[128];
+	unsigned port;
 	int ch;
 
 	optind = 1;
@@ -184,6 +186,12 @@ serve_parse_args(int argc, char **argv, struct serve_opts *o, int *help)
 	}
 	if (o->targets_file == NULL) {
 		log_errorx("no targets: give --targets FILE or --config FILE");
+		return -1;
+	}
+	if (serve_listen_parse(o->listen, addr, sizeof(addr), &port) == -1) {
+		log_errorx("--listen %s: expected ADDR:PORT or :PORT, the port "
+		           "1..65535",
+		    o->listen);
 		return -1;
 	}
 	return 0;
@@ -298,15 +306,19 @@ int
 serve_reload(struct serve *srv, char *errbuf, size_t errlen)
 {
 	struct target_list list;
+	char errors[2048];
+	int rc;
 
 	memset(&list, 0, sizeof(list));
-	if (load(&srv->opts, &list) == -1 || list.n == 0) {
+	log_capture(errors, sizeof(errors));
+	rc = load(&srv->opts, &list);
+	log_capture(NULL, 0);
+	if (rc == -1 || list.n == 0) {
 		snprintf(errbuf, errlen,
-		    "%s: %s; the targets loaded before "
+		    "%s%s: %s; the targets loaded before "
 		    "stay",
-		    srv->opts.targets_file,
-		    list.n == 0 ? "no targets (or errors above)"
-		                : "errors above");
+		    errors, srv->opts.targets_file,
+		    rc != -1 ? "no targets" : "not loaded");
 		target_list_free(&list);
 		srv->reloads_failed++;
 		srv->last_reload_ok = false;

@@ -99,6 +99,8 @@ void histogram_add(struct histogram *, double);
 int serve_metrics_write(FILE *, const struct serve *);
 
 /* serve_http.c */
+/* "ADDR:PORT", "[V6]:PORT" or ":PORT" (addr ""): 0, or -1 if malformed. */
+int serve_listen_parse(const char *, char *addr, size_t len, unsigned *port);
 struct serve_http *serve_http_start(struct serve *, const char *listen,
     char *errbuf, size_t errlen);
 /* Stop answering: close the listener and every connection. */

@@ -1,11 +1,13 @@
 /* serve's HTTP endpoints on libevent's evhttp: metrics, health, a status page. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,21 +271,27 @@ on_request(struct evhttp_request *req, void *arg)
 		reply_text(req, 503, "Service Unavailable", "Draining\n");
 }
 
-/* "ADDR:PORT", "[V6]:PORT" or ":PORT" (every address) into its parts. */
-static int
-split_listen(const char *s, char *addr, size_t len, unsigned *port)
+/*
+ * "ADDR:PORT", "[V6]:PORT" or ":PORT" (every address) into its parts.  The
+ * address is a literal or localhost: a listener never looks a name up.
+ */
+int
+serve_listen_parse(const char *s, char *addr, size_t len, unsigned *port)
 {
 	const char *colon = strrchr(s, ':');
+	struct in6_addr a;
 	char why[64];
 	long long v;
 	size_t n;
+	bool v6;
 
 	if (colon == NULL ||
 	    parse_int_range(colon + 1, 1, 65535, &v, why, sizeof(why)) == -1)
 		return -1;
 	*port = (unsigned)v;
 	n = (size_t)(colon - s);
-	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+	v6 = n >= 2 && s[0] == '[' && s[n - 1] == ']';
+	if (v6) {
 		s++;
 		n -= 2;
 	}
@@ -291,7 +299,14 @@ split_listen(const char *s, char *addr, size_t len, unsigned *port)
 		return -1;
 	memcpy(addr, s, n);
 	addr[n] = '\0';
-	return 0;
+	if (n == 0 && !v6)
+		return 0;
+	if (v6)
+		return inet_pton(AF_INET6, addr, &a) == 1 ? 0 : -1;
+	return inet_pton(AF_INET, addr, &a) == 1 ||
+	        strcmp(addr, "localhost") == 0
+	    ? 0
+	    : -1;
 }
 
 struct serve_http *
@@ -303,7 +318,7 @@ serve_http_start(struct serve *srv, const char *listen, char *errbuf,
 	unsigned port;
 
 	h->srv = srv;
-	if (split_listen(listen, addr, sizeof(addr), &port) == -1) {
+	if (serve_listen_parse(listen, addr, sizeof(addr), &port) == -1) {
 		snprintf(errbuf, errlen,
 		    "--listen %s: expected ADDR:PORT or "
 		    ":PORT",
@@ -315,9 +330,11 @@ serve_http_start(struct serve *srv, const char *listen, char *errbuf,
 	evhttp_set_timeout(h->http, HTTP_TIMEOUT_S);
 	evhttp_set_max_headers_size(h->http, 16384);
 	evhttp_set_max_body_size(h->http, 4096);
+	/* Every method reaches on_request, which answers 405 itself. */
 	evhttp_set_allowed_methods(h->http,
 	    EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
-	        EVHTTP_REQ_PUT);
+	        EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+	        EVHTTP_REQ_TRACE | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(h->http, on_request, h);
 	/* Every address: IPv6 with IPv4 mapped, else IPv4 alone. */
 	if (addr[0] == '\0') {

@@ -62,7 +62,9 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 
 	if (srv->draining || st->removed)
 		return;
-	histogram_add(&srv->delay, (double)(now - st->due_us) / USEC_PER_SEC);
+	/* A timer may fire a little early: that is on time. */
+	histogram_add(&srv->delay,
+	    (double)(now > st->due_us ? now - st->due_us : 0) / USEC_PER_SEC);
 	if (st->in_flight) {
 		st->skipped++;
 		srv->skipped++;
