@@ -70,7 +70,7 @@ static int
 opt_dur(const char *name, const char *arg, int64_t min, int64_t max,
     int64_t *out)
 {
-	char why[128];
+	char why[128] = "";
 
 	if (duration_parse(arg, out, why, sizeof(why)) == -1 || *out < min ||
 	    *out > max) {
@@ -186,6 +186,11 @@ serve_parse_args(int argc, char **argv, struct serve_opts *o, int *help)
 	}
 	if (o->targets_file == NULL) {
 		log_errorx("no targets: give --targets FILE or --config FILE");
+		return -1;
+	}
+	if (strcmp(o->targets_file, "-") == 0) {
+		log_errorx("serve re-reads its targets on SIGHUP: give a file, "
+		           "not standard input");
 		return -1;
 	}
 	if (serve_listen_parse(o->listen, addr, sizeof(addr), &port) == -1) {
@@ -495,8 +500,11 @@ cmd_serve(int argc, char **argv)
 	log_event(LOG_LEVEL_INFO, "serving", "listen", srv.opts.listen,
 	    "targets", srv.opts.targets_file, LOG_END);
 	event_base_dispatch(srv.base);
-	for (i = 0; i < 3; i++)
+	/* Past the loop a late signal must not end the cleanup half-way. */
+	for (i = 0; i < 3; i++) {
+		signal(sigs[i], SIG_IGN);
 		event_free(ev[i]);
+	}
 	sup_free(srv.sup);
 	srv.sup = NULL;
 	serve_free(&srv);

@@ -336,12 +336,17 @@ serve_http_start(struct serve *srv, const char *listen, char *errbuf,
 	        EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
 	        EVHTTP_REQ_TRACE | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(h->http, on_request, h);
-	/* Every address: IPv6 with IPv4 mapped, else IPv4 alone. */
+	/*
+	 * Every address: "::" takes IPv4 too unless net.ipv6.bindv6only is
+	 * set, when "0.0.0.0" binds as well; either is enough.
+	 */
 	if (addr[0] == '\0') {
-		if (evhttp_bind_socket_with_handle(h->http,
-		        "::", (uint16_t)port) != NULL ||
-		    evhttp_bind_socket_with_handle(h->http, "0.0.0.0",
-		        (uint16_t)port) != NULL)
+		bool v6 = evhttp_bind_socket_with_handle(h->http,
+		              "::", (uint16_t)port) != NULL;
+		bool v4 = evhttp_bind_socket_with_handle(h->http, "0.0.0.0",
+		              (uint16_t)port) != NULL;
+
+		if (v6 || v4)
 			return h;
 	} else if (evhttp_bind_socket_with_handle(h->http, addr,
 	               (uint16_t)port) != NULL)

@@ -92,10 +92,13 @@ set_interval(struct srv_target *st)
 {
 	const struct serve_opts *o = &st->srv->opts;
 
+	int64_t cap;
+
 	st->interval_us = st->t.every_us > 0 ? st->t.every_us : o->interval_us;
-	if ((st->t.timeout_us > 0 ? st->t.timeout_us : o->timeout_us) >
-	    st->interval_us)
-		st->t.timeout_us = st->interval_us;
+	/* A tenth of the interval is left for the probe to end and answer. */
+	cap = st->interval_us - st->interval_us / 10;
+	if ((st->t.timeout_us > 0 ? st->t.timeout_us : o->timeout_us) > cap)
+		st->t.timeout_us = cap;
 }
 
 struct srv_target *
@@ -215,6 +218,8 @@ srv_on_result(void *arg, uint64_t id, const struct target *t,
 	if (st->removed) {
 		srv->nzombies--;
 		srv_target_destroy(st);
+	} else if (srv->draining && r->reason == REASON_CANCELLED) {
+		/* Cut short by our own shutdown: says nothing of the target. */
 	} else {
 		result_release(&st->last);
 		result_copy(&st->last, r);
