@@ -202,6 +202,16 @@ serve_parse_args(int argc, char **argv, struct serve_opts *o, int *help)
 	return 0;
 }
 
+/* libevent's own complaints go through our log, as logfmt lines. */
+static void
+libevent_log(int severity, const char *msg)
+{
+	log_event(severity >= EVENT_LOG_ERR  ? LOG_LEVEL_ERROR
+	        : severity == EVENT_LOG_WARN ? LOG_LEVEL_WARN
+	                                     : LOG_LEVEL_DEBUG,
+	    msg, "from", "libevent", LOG_END);
+}
+
 static int
 load(const struct serve_opts *o, struct target_list *list)
 {
@@ -326,6 +336,7 @@ serve_reload(struct serve *srv, char *errbuf, size_t errlen)
 		    rc != -1 ? "no targets" : "not loaded");
 		target_list_free(&list);
 		srv->reloads_failed++;
+		serve_http_invalidate(srv->http);
 		srv->last_reload_ok = false;
 		log_event(LOG_LEVEL_ERROR, "reload failed", "file",
 		    srv->opts.targets_file, LOG_END);
@@ -333,6 +344,7 @@ serve_reload(struct serve *srv, char *errbuf, size_t errlen)
 	}
 	swap_targets(srv, &list);
 	target_list_free(&list);
+	serve_http_invalidate(srv->http);
 	srv->reloads_ok++;
 	srv->last_reload_ok = true;
 	srv->last_reload_ok_s = wall_now_us() / USEC_PER_SEC;
@@ -429,18 +441,24 @@ static int
 serve_start(struct serve *srv)
 {
 	struct target_list list;
+	struct event_config *ecfg;
 	struct sup_config cfg;
 	char why[512];
+	int rc;
 
 	memset(&list, 0, sizeof(list));
-	if (load(&srv->opts, &list) == -1 || list.n == 0) {
-		if (list.n == 0)
+	if ((rc = load(&srv->opts, &list)) == -1 || list.n == 0) {
+		if (rc == 0)
 			log_errorx("%s: no targets", srv->opts.targets_file);
 		target_list_free(&list);
 		return EXIT_USAGE;
 	}
-	if ((srv->base = event_base_new()) == NULL)
-		fatalx("event_base_new failed");
+	/* Slots are timed to the millisecond: no coarse clock. */
+	if ((ecfg = event_config_new()) == NULL ||
+	    event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER) == -1 ||
+	    (srv->base = event_base_new_with_config(ecfg)) == NULL)
+		fatalx("cannot make the event loop");
+	event_config_free(ecfg);
 	serve_config(srv, &cfg);
 	if (priv_worker_identity(srv->opts.user, &cfg.drop, &cfg.uid,
 	        &cfg.gid) == -1) {
@@ -477,6 +495,7 @@ cmd_serve(int argc, char **argv)
 	serve_init(&srv);
 	log_set_level(LOG_LEVEL_INFO);
 	log_set_logfmt(true);
+	event_set_log_callback(libevent_log);
 	priv_raise_nofile();
 	if (serve_parse_args(argc, argv, &srv.opts, &help) == -1) {
 		cmd_serve_usage(stderr);

@@ -37,8 +37,9 @@ struct srv_target {
 	uint64_t key_hash;
 	struct event *timer;
 	int64_t interval_us;
-	int64_t due_us;     /* the slot of the next probe, monotonic */
-	struct result last; /* the latest result, when has_result */
+	int64_t due_us;       /* the slot of the next probe, monotonic */
+	int64_t slot_wall_us; /* the slot of the probe in flight, wall clock */
+	struct result last;   /* the latest result, when has_result */
 	bool has_result;
 	bool in_flight;
 	bool removed; /* dropped by a reload; freed once idle */
@@ -103,6 +104,8 @@ int serve_metrics_write(FILE *, const struct serve *);
 int serve_listen_parse(const char *, char *addr, size_t len, unsigned *port);
 struct serve_http *serve_http_start(struct serve *, const char *listen,
     char *errbuf, size_t errlen);
+/* The next scrape renders a new page (after a reload). */
+void serve_http_invalidate(struct serve_http *);
 /* Stop answering: close the listener and every connection. */
 void serve_http_stop(struct serve_http *);
 

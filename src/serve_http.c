@@ -7,6 +7,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,10 @@ struct page {
 struct serve_http {
 	struct serve *srv;
 	struct evhttp *http;
+	struct evconnlistener *listeners[2];
+	unsigned nlisteners;
+	struct event *ev_resume; /* accepting again after EMFILE */
+	int64_t last_pause_log_us;
 	struct evhttp_connection *conns[HTTP_CONN_MAX];
 	unsigned nconns;
 	struct page *page;
@@ -90,6 +95,73 @@ on_conn_close(struct evhttp_connection *evcon, void *arg)
 			h->conns[i] = h->conns[--h->nconns];
 			return;
 		}
+}
+
+/* Accepting stops for a while after it fails, to not spin on EMFILE. */
+#define HTTP_PAUSE_US (250 * USEC_PER_MSEC)
+#define HTTP_PAUSE_LOG_US (10 * USEC_PER_SEC)
+
+static void
+on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct serve_http *h = arg;
+	unsigned i;
+
+	for (i = 0; i < h->nlisteners; i++)
+		evconnlistener_enable(h->listeners[i]);
+}
+
+/*
+ * accept() failed for a reason retrying will not cure now (out of
+ * descriptors, most often): pause every listener, and say so now and then.
+ */
+/*
+ * The listener passes its error callback evhttp's own argument, not ours:
+ * the server whose listeners these are is kept here (one per process).
+ */
+static struct serve_http *accepting;
+
+static void
+on_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct serve_http *h = accepting;
+	struct timeval tv = {0, HTTP_PAUSE_US};
+	int64_t now = mono_now_us();
+	int err = EVUTIL_SOCKET_ERROR();
+	unsigned i;
+
+	(void)lev;
+	(void)arg;
+	if (h == NULL)
+		return;
+	for (i = 0; i < h->nlisteners; i++)
+		evconnlistener_disable(h->listeners[i]);
+	evtimer_add(h->ev_resume, &tv);
+	if (now - h->last_pause_log_us >= HTTP_PAUSE_LOG_US) {
+		h->last_pause_log_us = now;
+		log_event(LOG_LEVEL_WARN, "cannot accept connections", "error",
+		    strerror(err), "pause", "250ms", LOG_END);
+	}
+}
+
+/* Remember a bound socket's listener, to pause it on errors. */
+static bool
+bound(struct serve_http *h, struct evhttp_bound_socket *b)
+{
+	if (b == NULL)
+		return false;
+	h->listeners[h->nlisteners] = evhttp_bound_socket_get_listener(b);
+	evconnlistener_set_error_cb(h->listeners[h->nlisteners],
+	    on_accept_error);
+	h->nlisteners++;
+	return true;
+}
+
+void
+serve_http_invalidate(struct serve_http *h)
+{
+	if (h != NULL && h->page != NULL)
+		h->page->made_us = INT64_MIN / 2;
 }
 
 /* Count a new connection; false when there is no room for it. */
@@ -340,16 +412,22 @@ serve_http_start(struct serve *srv, const char *listen, char *errbuf,
 	 * Every address: "::" takes IPv4 too unless net.ipv6.bindv6only is
 	 * set, when "0.0.0.0" binds as well; either is enough.
 	 */
+	if ((h->ev_resume = evtimer_new(srv->base, on_resume, h)) == NULL)
+		fatalx("cannot make a timer");
+	accepting = h;
 	if (addr[0] == '\0') {
-		bool v6 = evhttp_bind_socket_with_handle(h->http,
-		              "::", (uint16_t)port) != NULL;
-		bool v4 = evhttp_bind_socket_with_handle(h->http, "0.0.0.0",
-		              (uint16_t)port) != NULL;
+		bool v6 = bound(h,
+		    evhttp_bind_socket_with_handle(h->http,
+		        "::", (uint16_t)port));
+		bool v4 = bound(h,
+		    evhttp_bind_socket_with_handle(h->http, "0.0.0.0",
+		        (uint16_t)port));
 
 		if (v6 || v4)
 			return h;
-	} else if (evhttp_bind_socket_with_handle(h->http, addr,
-	               (uint16_t)port) != NULL)
+	} else if (bound(h,
+	               evhttp_bind_socket_with_handle(h->http, addr,
+	                   (uint16_t)port)))
 		return h;
 	snprintf(errbuf, errlen, "cannot listen on %s: %s", listen,
 	    strerror(errno));
@@ -363,8 +441,12 @@ serve_http_stop(struct serve_http *h)
 {
 	if (h == NULL)
 		return;
+	if (accepting == h)
+		accepting = NULL;
 	if (h->http != NULL)
 		evhttp_free(h->http);
+	if (h->ev_resume != NULL)
+		event_free(h->ev_resume);
 	page_unref(h->page);
 	free(h);
 }

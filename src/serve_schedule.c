@@ -62,13 +62,12 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 
 	if (srv->draining || st->removed)
 		return;
-	/* A timer may fire a little early: that is on time. */
-	histogram_add(&srv->delay,
-	    (double)(now > st->due_us ? now - st->due_us : 0) / USEC_PER_SEC);
 	if (st->in_flight) {
 		st->skipped++;
 		srv->skipped++;
 	} else {
+		/* The slot on the wall clock, which a worker's start reads. */
+		st->slot_wall_us = wall_now_us() - (now - st->due_us);
 		st->in_flight = true;
 		sup_submit(srv->sup, &st->t, (uint64_t)(uintptr_t)st);
 	}
@@ -221,6 +220,12 @@ srv_on_result(void *arg, uint64_t id, const struct target *t,
 	} else if (srv->draining && r->reason == REASON_CANCELLED) {
 		/* Cut short by our own shutdown: says nothing of the target. */
 	} else {
+		/* Late by timer, queue and worker: as far as the start. */
+		histogram_add(&srv->delay,
+		    (double)(r->start_us > st->slot_wall_us
+		            ? r->start_us - st->slot_wall_us
+		            : 0) /
+		        USEC_PER_SEC);
 		result_release(&st->last);
 		result_copy(&st->last, r);
 		st->has_result = true;
