@@ -14,10 +14,6 @@
 #include "supervisor.h"
 #include "util.h"
 
-#define BATCH_SLACK_US (500 * USEC_PER_MSEC)
-#define WORKER_MEMORY_BYTES (1024ULL * 1024 * 1024)
-#define WORKER_OPEN_FILES 64
-
 struct batch_run {
 	struct batch *b;
 	const struct batch_opts *o;
@@ -95,20 +91,11 @@ batch_config(struct sup_config *cfg, const struct target_list *list,
 {
 	size_t i;
 
-	memset(cfg, 0, sizeof(*cfg));
+	sup_config_defaults(cfg);
 	cfg->workers = o->workers < list->n ? o->workers : (unsigned)list->n;
 	cfg->default_timeout_us = o->timeout_us;
-	cfg->slack_us = BATCH_SLACK_US;
-#ifdef PULSE_SANITIZERS
-	cfg->limits.limit_memory = false;
-#else
-	cfg->limits.limit_memory = true;
-#endif
-	cfg->limits.memory_bytes = WORKER_MEMORY_BYTES;
-	cfg->limits.open_files = WORKER_OPEN_FILES;
 	cfg->on_result = batch_on_result;
 	cfg->rate = o->rate;
-	cfg->default_count = 1;
 	for (i = 0; i < list->n; i++)
 		if (list->v[i].kind == TARGET_ICMP)
 			cfg->icmp = true;

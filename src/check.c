@@ -113,19 +113,10 @@ add_probe_option(struct check_opts *o, const char *key, const char *value)
 static int
 check_common_option(int ch, struct check_opts *o, int *help)
 {
-	char why[128];
-
 	switch (ch) {
 	case 'T':
-		if (duration_parse(optarg, &o->run.timeout_us, why,
-		        sizeof(why)) == -1 ||
-		    o->run.timeout_us < USEC_PER_MSEC ||
-		    o->run.timeout_us > 3600 * USEC_PER_SEC) {
-			log_errorx("--timeout %s: a duration from 1ms to 1h",
-			    optarg);
-			return -1;
-		}
-		return 0;
+		return duration_flag("timeout", optarg, USEC_PER_MSEC,
+		    3600 * USEC_PER_SEC, &o->run.timeout_us);
 	case 'f':
 		if (strcmp(optarg, "json") != 0 &&
 		    strcmp(optarg, "text") != 0) {

@@ -84,23 +84,6 @@ cmd_scan_usage(FILE *f)
 }
 
 static int
-opt_duration(const char *name, const char *arg, int64_t min, int64_t *out)
-{
-	char why[128], lo[32];
-
-	if (duration_parse(arg, out, why, sizeof(why)) == -1) {
-		log_errorx("--%s %s: %s", name, arg, why);
-		return -1;
-	}
-	if (*out < min || *out > 3600 * USEC_PER_SEC) {
-		duration_format(min, lo, sizeof(lo));
-		log_errorx("--%s %s: must be between %s and 1h", name, arg, lo);
-		return -1;
-	}
-	return 0;
-}
-
-static int
 scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 {
 	static const struct option longopts[] = {
@@ -141,13 +124,13 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 			o->run.workers = (unsigned)v;
 			break;
 		case 'T':
-			if (opt_duration("timeout", optarg, USEC_PER_MSEC,
-			        &o->run.timeout_us) == -1)
+			if (duration_flag("timeout", optarg, USEC_PER_MSEC,
+			        3600 * USEC_PER_SEC, &o->run.timeout_us) == -1)
 				return -1;
 			break;
 		case 'G':
-			if (opt_duration("grace", optarg, 0,
-			        &o->run.grace_us) == -1)
+			if (duration_flag("grace", optarg, 0,
+			        3600 * USEC_PER_SEC, &o->run.grace_us) == -1)
 				return -1;
 			break;
 		case 'c':

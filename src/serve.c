@@ -22,9 +22,6 @@
 #define SERVE_DEFAULT_TIMEOUT_US (5 * USEC_PER_SEC)
 #define SERVE_DEFAULT_GRACE_US (5 * USEC_PER_SEC)
 #define SERVE_DEFAULT_WORKERS 16
-#define SERVE_SLACK_US (500 * USEC_PER_MSEC)
-#define WORKER_MEMORY_BYTES (1024ULL * 1024 * 1024)
-#define WORKER_OPEN_FILES 64
 
 static const double duration_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
     0.5, 1, 2.5, 5, 10};
@@ -67,21 +64,6 @@ cmd_serve_usage(FILE *f)
 }
 
 static int
-opt_dur(const char *name, const char *arg, int64_t min, int64_t max,
-    int64_t *out)
-{
-	char why[128] = "";
-
-	if (duration_parse(arg, out, why, sizeof(why)) == -1 || *out < min ||
-	    *out > max) {
-		log_errorx("--%s %s: %s", name, arg,
-		    *why != '\0' ? why : "out of range");
-		return -1;
-	}
-	return 0;
-}
-
-static int
 serve_option(int ch, struct serve_opts *o)
 {
 	enum log_level level;
@@ -98,13 +80,13 @@ serve_option(int ch, struct serve_opts *o)
 		o->listen = optarg;
 		return 0;
 	case 'I':
-		return opt_dur("interval", optarg, 100 * USEC_PER_MSEC,
+		return duration_flag("interval", optarg, 100 * USEC_PER_MSEC,
 		    DURATION_MAX_US, &o->interval_us);
 	case 'T':
-		return opt_dur("timeout", optarg, USEC_PER_MSEC,
+		return duration_flag("timeout", optarg, USEC_PER_MSEC,
 		    3600 * USEC_PER_SEC, &o->timeout_us);
 	case 'G':
-		return opt_dur("grace", optarg, 0, 3600 * USEC_PER_SEC,
+		return duration_flag("grace", optarg, 0, 3600 * USEC_PER_SEC,
 		    &o->grace_us);
 	case 'w':
 		if (parse_int_range(optarg, 1, 4096, &v, why, sizeof(why)) ==
@@ -389,22 +371,13 @@ serve_on_signal(evutil_socket_t sig, short what, void *arg)
 static void
 serve_config(struct serve *srv, struct sup_config *cfg)
 {
-	memset(cfg, 0, sizeof(*cfg));
+	sup_config_defaults(cfg);
 	cfg->workers = srv->opts.workers;
 	cfg->default_timeout_us = srv->opts.timeout_us;
-	cfg->slack_us = SERVE_SLACK_US;
-#ifdef PULSE_SANITIZERS
-	cfg->limits.limit_memory = false;
-#else
-	cfg->limits.limit_memory = true;
-#endif
-	cfg->limits.memory_bytes = WORKER_MEMORY_BYTES;
-	cfg->limits.open_files = WORKER_OPEN_FILES;
 	cfg->on_result = srv_on_result;
 	cfg->arg = srv;
 	/* ICMP sockets always: a reload may add ICMP targets. */
 	cfg->icmp = true;
-	cfg->default_count = 1;
 }
 
 static void

@@ -32,6 +32,9 @@
 /* With no worker alive for this long, queued probes fail instead of wait. */
 #define SUP_STARVED_US (10 * USEC_PER_SEC)
 #define SUP_STOP_WAIT_US (1 * USEC_PER_SEC)
+#define SUP_SLACK_US (500 * USEC_PER_MSEC) /* past a probe's timeout */
+#define SUP_WORKER_MEMORY_BYTES (1024ULL * 1024 * 1024)
+#define SUP_WORKER_OPEN_FILES 64
 
 enum kill_reason { KILL_NONE, KILL_DEADLINE, KILL_PROTOCOL, KILL_CANCEL };
 
@@ -932,6 +935,21 @@ slot_ctx_init(struct sup *sup, struct slot *s, uint16_t ident_base)
 		    (uint16_t)(ident_base + s->index));
 		s->class = CLASS_ICMP;
 	}
+}
+
+void
+sup_config_defaults(struct sup_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->slack_us = SUP_SLACK_US;
+#ifdef PULSE_SANITIZERS
+	cfg->limits.limit_memory = false;
+#else
+	cfg->limits.limit_memory = true;
+#endif
+	cfg->limits.memory_bytes = SUP_WORKER_MEMORY_BYTES;
+	cfg->limits.open_files = SUP_WORKER_OPEN_FILES;
+	cfg->default_count = 1;
 }
 
 struct sup *

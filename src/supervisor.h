@@ -44,6 +44,12 @@ struct sup_stats {
 	uint64_t spawn_failures;
 };
 
+/*
+ * The settings every pool of pulse shares: the deadline slack, the
+ * worker limits (no address-space cap under the address sanitizer), one
+ * ICMP echo unless count= says more.  Zeroes the rest.
+ */
+void sup_config_defaults(struct sup_config *);
 /* Start the pool; NULL if no worker at all could be started. */
 struct sup *sup_new(struct event_base *, const struct sup_config *);
 /* Queue a probe of t (which must outlive its result) under id. */

@@ -225,6 +225,26 @@ duration_parse(const char *s, int64_t *us, char *errbuf, size_t errlen)
 	return 0;
 }
 
+int
+duration_flag(const char *name, const char *arg, int64_t min, int64_t max,
+    int64_t *us)
+{
+	char why[128], lo[32], hi[32];
+
+	if (duration_parse(arg, us, why, sizeof(why)) == -1) {
+		log_errorx("--%s %s: %s", name, arg, why);
+		return -1;
+	}
+	if (*us < min || *us > max) {
+		duration_format(min, lo, sizeof(lo));
+		duration_format(max, hi, sizeof(hi));
+		log_errorx("--%s %s: must be between %s and %s", name, arg, lo,
+		    hi);
+		return -1;
+	}
+	return 0;
+}
+
 void
 duration_format(int64_t us, char *buf, size_t len)
 {

@@ -32,6 +32,12 @@ void format_rfc3339(int64_t wall_us, char *buf, size_t len);
  * in errbuf.
  */
 int duration_parse(const char *, int64_t *us, char *errbuf, size_t errlen);
+/*
+ * A command-line duration --name arg within [min, max]; a bad one is
+ * logged ("--timeout 9h: must be between 1ms and 1h") and gives -1.
+ */
+int duration_flag(const char *name, const char *arg, int64_t min, int64_t max,
+    int64_t *us);
 /* Format microseconds back into the shortest exact duration string. */
 void duration_format(int64_t us, char *buf, size_t len);
 
