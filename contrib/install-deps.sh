@@ -21,6 +21,7 @@ PACKAGES="
 	nginx-light
 	openssl
 	prometheus
+	prometheus-blackbox-exporter
 	python3
 	python3-yaml
 	jq

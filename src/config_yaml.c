@@ -1496,9 +1496,16 @@ cy_utf8_check(const char *buf, size_t len)
 	return 0;
 }
 
-int
-config_yaml_load_buffer(const char *name, const char *buf, size_t len,
-    struct target_list *list)
+/* The modules of a file, kept past loading to build targets on request. */
+struct config_modules {
+	struct cy_optset defaults;
+	struct cy_module *mods;
+	struct cy_strset names;
+};
+
+static int
+cy_load(const char *name, const char *buf, size_t len, struct target_list *list,
+    struct config_modules **keep)
 {
 	struct cy cy;
 	struct cy_pos file = {0, 0};
@@ -1519,13 +1526,108 @@ config_yaml_load_buffer(const char *name, const char *buf, size_t len,
 		cy_run_pass(&cy, 2);
 	}
 	cy_flush_errors(&cy);
-	cy_optset_clear(&cy.defaults);
-	for (i = 0; i < cy.modnames.n; i++)
-		cy_optset_clear(&cy.mods[i].opts);
-	free(cy.mods);
-	cy_strset_free(&cy.modnames);
+	if (keep != NULL && cy.errors == 0) {
+		*keep = xcalloc(1, sizeof(**keep));
+		(*keep)->defaults = cy.defaults;
+		(*keep)->mods = cy.mods;
+		(*keep)->names = cy.modnames;
+	} else {
+		cy_optset_clear(&cy.defaults);
+		for (i = 0; i < cy.modnames.n; i++)
+			cy_optset_clear(&cy.mods[i].opts);
+		free(cy.mods);
+		cy_strset_free(&cy.modnames);
+	}
 	list->errors += cy.errors;
 	return cy.errors > 0 ? -1 : 0;
+}
+
+int
+config_yaml_load_buffer(const char *name, const char *buf, size_t len,
+    struct target_list *list)
+{
+	return cy_load(name, buf, len, list, NULL);
+}
+
+size_t
+config_modules_count(const struct config_modules *m)
+{
+	return m != NULL ? m->names.n : 0;
+}
+
+enum target_kind
+config_modules_kind(const struct config_modules *m, const char *name)
+{
+	long i;
+
+	if (m == NULL || (i = cy_strset_find(&m->names, name)) < 0 ||
+	    m->mods[i].bad)
+		return 0;
+	return m->mods[i].kind;
+}
+
+/* The options of set that later does not override, applied to t. */
+static int
+cy_apply_set(struct target *t, const struct cy_optset *set,
+    const struct cy_optset *later, char *why, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++) {
+		if (set->v[i].key[0] == '\0' ||
+		    (later != NULL && cy_optset_has(later, set->v[i].key)))
+			continue;
+		if (cy_apply(t, &set->v[i], why, len) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+config_modules_build(const struct config_modules *m, const char *name,
+    const char *spec, struct target *t, char *why, size_t len)
+{
+	const struct cy_module *mod;
+	long i;
+
+	memset(t, 0, sizeof(*t));
+	if (m == NULL || (i = cy_strset_find(&m->names, name)) < 0 ||
+	    m->mods[i].bad) {
+		snprintf(why, len, "unknown module");
+		return -1;
+	}
+	mod = &m->mods[i];
+	if (target_parse_spec(spec, t, why, len) == -1)
+		goto fail;
+	if (t->kind != mod->kind) {
+		snprintf(why, len, "module '%s' is for %s targets, not %s",
+		    mod->name, target_kind_name(mod->kind),
+		    target_kind_name(t->kind));
+		goto fail;
+	}
+	if (cy_apply_set(t, &m->defaults, &mod->opts, why, len) == -1 ||
+	    cy_apply_set(t, &mod->opts, NULL, why, len) == -1 ||
+	    target_check(t, why, len) == -1)
+		goto fail;
+	return 0;
+fail:
+	target_clear(t);
+	return -1;
+}
+
+void
+config_modules_free(struct config_modules *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	cy_optset_clear(&m->defaults);
+	for (i = 0; i < m->names.n; i++)
+		cy_optset_clear(&m->mods[i].opts);
+	free(m->mods);
+	cy_strset_free(&m->names);
+	free(m);
 }
 
 /* The whole file, up to one byte past the limit so it can be refused. */
@@ -1568,19 +1670,28 @@ cy_read_file(const char *path, size_t *len)
 }
 
 int
-config_yaml_load(const char *path, struct target_list *list)
+config_yaml_load_modules(const char *path, struct target_list *list,
+    struct config_modules **modules)
 {
 	char *buf;
 	size_t len;
 	int rc;
 
+	if (modules != NULL)
+		*modules = NULL;
 	if ((buf = cy_read_file(path, &len)) == NULL) {
 		list->errors++;
 		return -1;
 	}
-	rc = config_yaml_load_buffer(path, buf, len, list);
+	rc = cy_load(path, buf, len, list, modules);
 	free(buf);
 	return rc;
+}
+
+int
+config_yaml_load(const char *path, struct target_list *list)
+{
+	return config_yaml_load_modules(path, list, NULL);
 }
 
 int

@@ -145,6 +145,7 @@ aborted(const struct target *t, enum http_abort why, struct result *r)
 	case HTTP_ABORT_MEMORY:
 		result_fail(r, REASON_INTERNAL, "out of memory for the body");
 		break;
+	case HTTP_ABORT_DENIED: /* told apart before */
 	case HTTP_ABORT_NONE:
 		result_fail(r, REASON_INTERNAL, "transfer aborted");
 		break;
@@ -157,6 +158,11 @@ http_error_classify(CURL *easy, const struct target *t, CURLcode rc,
 {
 	const char *msg = *errbuf != '\0' ? errbuf : curl_easy_strerror(rc);
 
+	if (seen->abort == HTTP_ABORT_DENIED ||
+	    (rc == CURLE_COULDNT_CONNECT && seen->last_denied)) {
+		result_fail(r, REASON_DENIED, "%s", seen->denied);
+		return;
+	}
 	switch (rc) {
 	case CURLE_OPERATION_TIMEDOUT:
 		timed_out(easy, t, seen->tcp_up, r);

@@ -405,6 +405,7 @@ msg_encode_probe_req(const struct msg_probe_req *m, uint8_t *buf, size_t cap)
 	put_u64(&w, (uint64_t)m->target.interval_us);
 	put_u32(&w, m->target.size);
 	put_u8(&w, (uint8_t)m->target.ttl);
+	put_u8(&w, m->target.allow != NULL);
 	if (m->target.kind == TARGET_HTTP)
 		put_http_req(&w, m->target.http);
 	return finish(&w);
@@ -415,7 +416,7 @@ msg_decode_probe_req(const uint8_t *buf, size_t len, struct msg_probe_req *m,
     char *errbuf, size_t errlen)
 {
 	struct rbuf r = {buf, len, 0, errbuf, errlen, 0};
-	uint8_t kind;
+	uint8_t kind, restricted;
 
 	memset(m, 0, sizeof(*m));
 	if (check_header(&r, MSG_PROBE_REQ) == -1)
@@ -430,6 +431,7 @@ msg_decode_probe_req(const uint8_t *buf, size_t len, struct msg_probe_req *m,
 	m->target.interval_us = (int64_t)get_u64(&r);
 	m->target.size = get_u32(&r);
 	m->target.ttl = get_u8(&r);
+	restricted = get_u8(&r);
 	if (!r.failed && kind == TARGET_HTTP)
 		m->target.http = get_http_req(&r);
 	if (!r.failed && kind != TARGET_TCP && kind != TARGET_ICMP &&
@@ -447,6 +449,9 @@ msg_decode_probe_req(const uint8_t *buf, size_t len, struct msg_probe_req *m,
 	if (!r.failed &&
 	    (m->timeout_us <= 0 || m->timeout_us > DURATION_MAX_US))
 		rfail(&r, "timeout out of range");
+	if (!r.failed && restricted > 1)
+		rfail(&r, "bad restriction flag");
+	m->restricted = restricted == 1;
 	m->target.kind = (enum target_kind)kind;
 	if (check_end(&r) == -1) {
 		target_clear(&m->target);

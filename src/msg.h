@@ -7,6 +7,7 @@
 #ifndef PULSE_MSG_H
 #define PULSE_MSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -15,7 +16,7 @@
 #include "target.h"
 
 #define MSG_MAGIC 0x504cU /* "PL" */
-#define MSG_VERSION 1
+#define MSG_VERSION 2
 #define MSG_HDR_LEN 8
 #define MSG_MAX 131072 /* largest datagram either side sends */
 
@@ -28,6 +29,7 @@ struct msg_probe_req {
 	uint64_t id;          /* echoed in the result */
 	int64_t timeout_us;   /* the probe's own deadline */
 	struct target target; /* only the fields a probe reads */
+	bool restricted;      /* decoded: target.allow was set (/probe) */
 };
 
 struct msg_probe_result {

@@ -30,6 +30,12 @@ typedef void (*output_prom_get)(void *arg, size_t i, const struct target **t,
     const struct result **r);
 /* The probe families alone (no scan totals), over n results from get. */
 int output_prom_write_probes(FILE *, size_t n, output_prom_get, void *arg);
+/*
+ * One probe's families without target labels, as blackbox_exporter's
+ * /probe answers: the scrape's own labels say which target it was.
+ */
+int output_prom_write_probe(FILE *, const struct target *,
+    const struct result *);
 /* {target="...",kind="...",name="...",<labels>[,extra="value"]} */
 void output_prom_target_labels(FILE *, const struct target *, const char *extra,
     const char *extra_value);

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ struct sink {
 	FILE *f;
 	size_t n;
 	const struct target *t;
+	bool bare;                        /* no target labels: one probe */
 	char canon[TARGET_CANONICAL_MAX]; /* t's canonical form */
 };
 
@@ -101,7 +103,14 @@ sample(struct sink *s, const char *family, const char *extra,
 	if (s->f == NULL)
 		return;
 	fputs(family, s->f);
-	put_target_labels(s->f, s->t, s->canon, extra, extra_value);
+	if (!s->bare)
+		put_target_labels(s->f, s->t, s->canon, extra, extra_value);
+	else if (extra != NULL) {
+		int first = 1;
+
+		put_label(s->f, extra, extra_value, &first);
+		fputc('}', s->f);
+	}
 	fprintf(s->f, " %s\n", value);
 }
 
@@ -463,8 +472,8 @@ put_scan(FILE *f, const struct scan_report *rep)
  * Families must not interleave, so the report is walked once a family,
  * each family's samples together under its HELP and TYPE.
  */
-int
-output_prom_write_probes(FILE *f, size_t n, output_prom_get get, void *arg)
+static int
+write_probes(FILE *f, size_t n, output_prom_get get, void *arg, bool bare)
 {
 	struct sink s;
 	size_t i;
@@ -472,6 +481,7 @@ output_prom_write_probes(FILE *f, size_t n, output_prom_get get, void *arg)
 	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
 		s.f = NULL;
 		s.n = 0;
+		s.bare = bare;
 		walk(&s, &families[i], n, get, arg);
 		if (s.n == 0)
 			continue;
@@ -480,6 +490,37 @@ output_prom_write_probes(FILE *f, size_t n, output_prom_get get, void *arg)
 		walk(&s, &families[i], n, get, arg);
 	}
 	return ferror(f) ? -1 : 0;
+}
+
+int
+output_prom_write_probes(FILE *f, size_t n, output_prom_get get, void *arg)
+{
+	return write_probes(f, n, get, arg, false);
+}
+
+/* The one probe of output_prom_write_probe(). */
+struct single {
+	const struct target *t;
+	const struct result *r;
+};
+
+static void
+single_get(void *arg, size_t i, const struct target **t,
+    const struct result **r)
+{
+	const struct single *one = arg;
+
+	(void)i;
+	*t = one->t;
+	*r = one->r;
+}
+
+int
+output_prom_write_probe(FILE *f, const struct target *t, const struct result *r)
+{
+	struct single one = {t, r};
+
+	return write_probes(f, 1, single_get, &one, true);
 }
 
 static void

@@ -8,11 +8,14 @@
 
 struct probe_http_ctx;
 
+struct allowlist;
+
 struct probe_env {
 	const struct icmp_socks *icmp; /* NULL when ICMP is not set up */
 	uint16_t echo_seq;             /* next echo sequence number */
 	uint64_t rng;                  /* xorshift state for cookies */
 	struct probe_http_ctx *http;   /* made by the first HTTP probe */
+	const struct allowlist *allow; /* of restricted probes, never NULL */
 };
 
 /* Seed env->rng and env->echo_seq from the kernel's random source. */

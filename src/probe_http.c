@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "http_allow.h"
 #include "http_error.h"
 #include "http_tls.h"
 #include "log.h"
@@ -31,6 +33,8 @@ struct http_run {
 	bool keep_body; /* only a pattern needs the bytes */
 	struct http_seen seen;
 	size_t header_bytes;
+	int status; /* of the response whose headers are coming */
+	bool follow;
 };
 
 /* One transfer: the run and what libcurl holds pointers to. */
@@ -144,6 +148,25 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* The code of a status line "HTTP/1.1 302 Found"; 0 when there is none. */
+static int
+status_of(const char *line, size_t n)
+{
+	const char *sp = memchr(line, ' ', n);
+	size_t at;
+	int code = 0;
+
+	if (sp == NULL)
+		return 0;
+	for (at = (size_t)(sp - line) + 1;
+	     at < n && at < (size_t)(sp - line) + 4; at++) {
+		if (line[at] < '0' || line[at] > '9')
+			return 0;
+		code = code * 10 + (line[at] - '0');
+	}
+	return code;
+}
+
 static size_t
 on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -153,12 +176,21 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 	/* A status line starts each response, redirects included. */
 	if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
 		run->header_bytes = 0;
+		run->status = status_of(data, n);
 		if (run->h->tls)
 			http_tls_read(run->easy, &run->r->http);
 	}
 	run->header_bytes += n;
 	if (run->header_bytes > HTTP_HEADERS_MAX) {
 		run->seen.abort = HTTP_ABORT_HEADERS;
+		return 0;
+	}
+	/* Where a redirect goes is checked before libcurl goes there. */
+	if (run->seen.allow != NULL && run->follow && run->status >= 300 &&
+	    run->status < 400 && run->status != 304 && n > 9 &&
+	    strncasecmp(data, "location:", 9) == 0 &&
+	    !http_allow_redirect(run->easy, &run->seen, data + 9, n - 9)) {
+		run->seen.abort = HTTP_ABORT_DENIED;
 		return 0;
 	}
 	return n;
@@ -443,6 +475,8 @@ xfer_start(struct http_xfer *x, CURL *easy, const struct target *t,
 	x->run.easy = easy;
 	x->run.max_body = h->max_body > 0 ? h->max_body : TARGET_HTTP_MAX_BODY;
 	x->run.keep_body = h->match != NULL || h->not_match != NULL;
+	x->run.follow = h->follow != 0;
+	x->run.seen.allow = t->allow;
 	curl_easy_reset(easy);
 	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
@@ -451,6 +485,8 @@ xfer_start(struct http_xfer *x, CURL *easy, const struct target *t,
 	curl_easy_setopt(easy, CURLOPT_HEADERDATA, &x->run);
 	curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, on_close);
 	curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, &x->run);
+	if (t->allow != NULL)
+		http_allow_connections(easy, &x->run.seen);
 	set_limits(easy, t, deadline_us - mono_now_us());
 	set_request(easy, h, &x->headers);
 	if (set_names(easy, t, &x->headers, &x->connect_to) == -1) {
@@ -484,6 +520,8 @@ xfer_clean(struct http_xfer *x)
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
 	curl_easy_setopt(easy, CURLOPT_HEADERDATA, NULL);
 	curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, NULL);
+	curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, NULL);
+	curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, NULL);
 	curl_slist_free_all(x->headers);
 	curl_slist_free_all(x->connect_to);
 	free(x->run.body);

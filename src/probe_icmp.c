@@ -21,6 +21,7 @@
 
 #include "icmp_parse.h"
 #include "probe_icmp.h"
+#include "allowlist.h"
 #include "resolve.h"
 #include "util.h"
 
@@ -321,7 +322,8 @@ run_setup(struct icmp_run *run, const struct target *t, int64_t deadline,
 	int family = t->ipv == 4 ? AF_INET : t->ipv == 6 ? AF_INET6 : 0;
 
 	if (resolve_host(t->host, 0, family, start + (deadline - start) / 2,
-	        &addrs, r) == -1)
+	        &addrs, r) == -1 ||
+	    (t->allow != NULL && allowlist_filter(t->allow, &addrs, r) == -1))
 		return -1;
 	run_init(run, t, env);
 	run->r = r;

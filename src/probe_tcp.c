@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "probe_tcp.h"
+#include "allowlist.h"
 #include "resolve.h"
 #include "util.h"
 
@@ -143,7 +144,8 @@ probe_tcp_run(const struct target *t, int64_t deadline_us, struct result *r)
 	int family = t->ipv == 4 ? AF_INET : t->ipv == 6 ? AF_INET6 : 0;
 
 	if (resolve_host(t->host, t->port, family,
-	        start + (deadline_us - start) / 2, &addrs, r) == -1)
+	        start + (deadline_us - start) / 2, &addrs, r) == -1 ||
+	    (t->allow != NULL && allowlist_filter(t->allow, &addrs, r) == -1))
 		return;
 	for (i = 0; i < addrs.n; i++) {
 		resolve_ntop(&addrs.v[i], r->address, sizeof(r->address));

@@ -25,6 +25,7 @@ static const char *const reason_names[REASON_MAX] = {
     [REASON_CONFIG] = "config",
     [REASON_INTERNAL] = "internal",
     [REASON_PROTOCOL] = "protocol",
+    [REASON_DENIED] = "denied",
 };
 
 void

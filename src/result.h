@@ -22,6 +22,7 @@ enum reason {
 	REASON_CONFIG,
 	REASON_INTERNAL,
 	REASON_PROTOCOL, /* a malformed, oversized or refused answer */
+	REASON_DENIED,   /* outside the allowlist of /probe */
 	REASON_MAX
 };
 

@@ -53,6 +53,12 @@ cmd_serve_usage(FILE *f)
 	    "      --grace DUR      time probes in flight get on SIGTERM "
 	    "(default 5s)\n"
 	    "      --enable-reload  allow POST /-/reload\n"
+	    "      --enable-probe-endpoint\n"
+	    "                       answer /probe?target=&module= as "
+	    "blackbox_exporter\n"
+	    "      --probe-allow LIST\n"
+	    "                       networks and host patterns /probe may "
+	    "reach\n"
 	    "      --log WHERE      stderr (default) or syslog\n"
 	    "      --log-level L    error, warn, info (default) or debug\n"
 	    "  -q, --quiet          log errors only\n"
@@ -102,6 +108,15 @@ serve_option(int ch, struct serve_opts *o)
 	case 'R':
 		o->enable_reload = true;
 		return 0;
+	case 'P':
+		o->enable_probe = true;
+		return 0;
+	case 'A':
+		if (allowlist_add(&o->allow, optarg, why, sizeof(why)) == -1) {
+			log_errorx("--probe-allow: %s", why);
+			return -1;
+		}
+		return 0;
 	case 'L':
 		if (strcmp(optarg, "syslog") == 0)
 			log_open_syslog();
@@ -141,6 +156,8 @@ serve_parse_args(int argc, char **argv, struct serve_opts *o, int *help)
 	    {"workers", required_argument, NULL, 'w'},
 	    {"user", required_argument, NULL, 'U'},
 	    {"enable-reload", no_argument, NULL, 'R'},
+	    {"enable-probe-endpoint", no_argument, NULL, 'P'},
+	    {"probe-allow", required_argument, NULL, 'A'},
 	    {"log", required_argument, NULL, 'L'},
 	    {"log-level", required_argument, NULL, 'V'},
 	    {"quiet", no_argument, NULL, 'q'},
@@ -175,6 +192,15 @@ serve_parse_args(int argc, char **argv, struct serve_opts *o, int *help)
 		           "not standard input");
 		return -1;
 	}
+	if (o->enable_probe && o->allow.nnets == 0) {
+		log_errorx("--enable-probe-endpoint: --probe-allow lists no "
+		           "network, so no probe could connect anywhere "
+		           "(give one such as 192.0.2.0/24)");
+		return -1;
+	}
+	if (!o->enable_probe && o->allow.nnets + o->allow.npatterns > 0)
+		log_warnx("--probe-allow has no effect without "
+		          "--enable-probe-endpoint");
 	if (serve_listen_parse(o->listen, addr, sizeof(addr), &port) == -1) {
 		log_errorx("--listen %s: expected ADDR:PORT or :PORT, the port "
 		           "1..65535",
@@ -194,12 +220,24 @@ libevent_log(int severity, const char *msg)
 	    msg, "from", "libevent", LOG_END);
 }
 
+/* The targets, and the modules /probe builds on when the file is YAML. */
 static int
-load(const struct serve_opts *o, struct target_list *list)
+load(const struct serve_opts *o, struct target_list *list,
+    struct config_modules **modules)
 {
-	if (o->yaml)
-		return config_yaml_load(o->targets_file, list);
-	return target_load_any(o->targets_file, list);
+	*modules = NULL;
+	if (o->yaml || config_yaml_path(o->targets_file))
+		return config_yaml_load_modules(o->targets_file, list, modules);
+	return target_load_file(o->targets_file, list);
+}
+
+/* No targets is an error, unless the file's modules serve /probe. */
+static bool
+loaded_enough(const struct serve_opts *o, const struct target_list *list,
+    const struct config_modules *modules)
+{
+	return list->n > 0 ||
+	    (o->enable_probe && config_modules_count(modules) > 0);
 }
 
 /* The live targets by key hash: index + 1 in slots, 0 free. */
@@ -303,14 +341,16 @@ int
 serve_reload(struct serve *srv, char *errbuf, size_t errlen)
 {
 	struct target_list list;
+	struct config_modules *modules;
 	char errors[2048];
 	int rc;
 
 	memset(&list, 0, sizeof(list));
 	log_capture(errors, sizeof(errors));
-	rc = load(&srv->opts, &list);
+	rc = load(&srv->opts, &list, &modules);
 	log_capture(NULL, 0);
-	if (rc == -1 || list.n == 0) {
+	if (rc == -1 || !loaded_enough(&srv->opts, &list, modules)) {
+		config_modules_free(modules);
 		snprintf(errbuf, errlen,
 		    "%s%s: %s; the targets loaded before "
 		    "stay",
@@ -326,6 +366,8 @@ serve_reload(struct serve *srv, char *errbuf, size_t errlen)
 	}
 	swap_targets(srv, &list);
 	target_list_free(&list);
+	config_modules_free(srv->modules);
+	srv->modules = modules;
 	serve_http_invalidate(srv->http);
 	srv->reloads_ok++;
 	srv->last_reload_ok = true;
@@ -376,6 +418,7 @@ serve_config(struct serve *srv, struct sup_config *cfg)
 	cfg->default_timeout_us = srv->opts.timeout_us;
 	cfg->on_result = srv_on_result;
 	cfg->arg = srv;
+	cfg->allow = &srv->opts.allow;
 	/* ICMP sockets always: a reload may add ICMP targets. */
 	cfg->icmp = true;
 }
@@ -405,6 +448,9 @@ serve_free(struct serve *srv)
 		srv_target_destroy(srv->v[i]);
 	free(srv->v);
 	serve_http_stop(srv->http);
+	serve_probe_free(srv);
+	config_modules_free(srv->modules);
+	allowlist_free(&srv->opts.allow);
 	if (srv->base != NULL)
 		event_base_free(srv->base);
 }
@@ -420,12 +466,17 @@ serve_start(struct serve *srv)
 	int rc;
 
 	memset(&list, 0, sizeof(list));
-	if ((rc = load(&srv->opts, &list)) == -1 || list.n == 0) {
+	rc = load(&srv->opts, &list, &srv->modules);
+	if (rc == -1 || !loaded_enough(&srv->opts, &list, srv->modules)) {
 		if (rc == 0)
-			log_errorx("%s: no targets", srv->opts.targets_file);
+			log_errorx("%s: no targets%s", srv->opts.targets_file,
+			    srv->opts.enable_probe ? " and no modules" : "");
 		target_list_free(&list);
 		return EXIT_USAGE;
 	}
+	if (srv->opts.enable_probe && config_modules_count(srv->modules) == 0)
+		log_warnx("%s: no modules, so /probe refuses every request",
+		    srv->opts.targets_file);
 	/* Slots are timed to the millisecond: no coarse clock. */
 	if ((ecfg = event_config_new()) == NULL ||
 	    event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER) == -1 ||

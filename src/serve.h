@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "allowlist.h"
 #include "result.h"
 #include "target.h"
 
@@ -19,6 +20,9 @@ struct event;
 struct event_base;
 struct sup;
 struct serve_http;
+struct config_modules;
+struct evhttp_request;
+struct probe_pending;
 
 #define SERVE_BUCKETS 12
 
@@ -58,7 +62,12 @@ struct serve_opts {
 	unsigned workers;
 	const char *user;
 	bool enable_reload;
+	bool enable_probe;      /* /probe?target=&module= */
+	struct allowlist allow; /* where /probe may go */
 };
+
+/* /probe's answers, counted by status code. */
+enum probe_code { PROBE_200, PROBE_400, PROBE_403, PROBE_503, PROBE_CODES };
 
 struct serve {
 	struct serve_opts opts;
@@ -76,6 +85,11 @@ struct serve {
 	struct histogram delay;       /* slot to start */
 	uint64_t skipped;
 	uint64_t reloads_ok, reloads_failed;
+	/* /probe */
+	struct config_modules *modules; /* of the file loaded, or NULL */
+	struct probe_pending *pending;  /* probes asked for, not answered */
+	unsigned npending;
+	uint64_t probe_replies[PROBE_CODES];
 	bool last_reload_ok;
 	int64_t last_reload_ok_s;
 };
@@ -106,8 +120,21 @@ struct serve_http *serve_http_start(struct serve *, const char *listen,
     char *errbuf, size_t errlen);
 /* The next scrape renders a new page (after a reload). */
 void serve_http_invalidate(struct serve_http *);
+/* A short text/plain answer. */
+void serve_http_reply_text(struct evhttp_request *, int code,
+    const char *reason, const char *text);
 /* Stop answering: close the listener and every connection. */
 void serve_http_stop(struct serve_http *);
+
+/* serve_probe.c: blackbox_exporter's /probe, probes asked for over HTTP. */
+void serve_probe_request(struct serve *, struct evhttp_request *);
+/* Results of /probe's probes carry ids with the lowest bit set. */
+#define SERVE_PROBE_ID 1U
+void serve_probe_on_result(struct serve *, uint64_t id, const struct result *);
+/* Answer every waiting request 503: the server is going away. */
+void serve_probe_abandon(struct serve *);
+/* Free what is left (at exit, the pool gone). */
+void serve_probe_free(struct serve *);
 
 /* serve.c: re-read the targets; 0, or -1 with the old ones kept. */
 int serve_reload(struct serve *, char *errbuf, size_t errlen);

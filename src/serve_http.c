@@ -181,8 +181,8 @@ conn_admit(struct serve_http *h, struct evhttp_request *req)
 	return true;
 }
 
-static void
-reply_text(struct evhttp_request *req, int code, const char *reason,
+void
+serve_http_reply_text(struct evhttp_request *req, int code, const char *reason,
     const char *text)
 {
 	struct evbuffer *b = evbuffer_new();
@@ -284,16 +284,16 @@ serve_reload_request(struct serve_http *h, struct evhttp_request *req)
 	char why[512], text[600];
 
 	if (!h->srv->opts.enable_reload) {
-		reply_text(req, 403, "Forbidden",
+		serve_http_reply_text(req, 403, "Forbidden",
 		    "reloading over HTTP is off (see --enable-reload)\n");
 		return;
 	}
 	if (serve_reload(h->srv, why, sizeof(why)) == 0) {
-		reply_text(req, 200, "OK", "Reloaded\n");
+		serve_http_reply_text(req, 200, "OK", "Reloaded\n");
 		return;
 	}
 	snprintf(text, sizeof(text), "%s\n", why);
-	reply_text(req, 500, "Internal Server Error", text);
+	serve_http_reply_text(req, 500, "Internal Server Error", text);
 }
 
 static void
@@ -308,7 +308,7 @@ on_request(struct evhttp_request *req, void *arg)
 	if (!conn_admit(h, req)) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Connection", "close");
-		reply_text(req, 503, "Service Unavailable",
+		serve_http_reply_text(req, 503, "Service Unavailable",
 		    "too many connections\n");
 		return;
 	}
@@ -318,29 +318,34 @@ on_request(struct evhttp_request *req, void *arg)
 		if (cmd == EVHTTP_REQ_POST || cmd == EVHTTP_REQ_PUT)
 			serve_reload_request(h, req);
 		else
-			reply_text(req, 405, "Method Not Allowed",
+			serve_http_reply_text(req, 405, "Method Not Allowed",
 			    "use POST\n");
 		return;
 	}
 	if (strcmp(path, "/metrics") != 0 && strcmp(path, "/") != 0 &&
-	    strcmp(path, "/-/healthy") != 0 && strcmp(path, "/-/ready") != 0) {
-		reply_text(req, 404, "Not Found", "not found\n");
+	    strcmp(path, "/probe") != 0 && strcmp(path, "/-/healthy") != 0 &&
+	    strcmp(path, "/-/ready") != 0) {
+		serve_http_reply_text(req, 404, "Not Found", "not found\n");
 		return;
 	}
 	if (!get) {
-		reply_text(req, 405, "Method Not Allowed", "use GET\n");
+		serve_http_reply_text(req, 405, "Method Not Allowed",
+		    "use GET\n");
 		return;
 	}
 	if (strcmp(path, "/metrics") == 0)
 		serve_metrics(h, req);
+	else if (strcmp(path, "/probe") == 0)
+		serve_probe_request(h->srv, req);
 	else if (strcmp(path, "/") == 0)
 		serve_index(h, req);
 	else if (strcmp(path, "/-/healthy") == 0)
-		reply_text(req, 200, "OK", "Healthy\n");
+		serve_http_reply_text(req, 200, "OK", "Healthy\n");
 	else if (!h->srv->draining)
-		reply_text(req, 200, "OK", "Ready\n");
+		serve_http_reply_text(req, 200, "OK", "Ready\n");
 	else
-		reply_text(req, 503, "Service Unavailable", "Draining\n");
+		serve_http_reply_text(req, 503, "Service Unavailable",
+		    "Draining\n");
 }
 
 /*
@@ -443,6 +448,8 @@ serve_http_stop(struct serve_http *h)
 		return;
 	if (accepting == h)
 		accepting = NULL;
+	/* Waiting requests are answered before evhttp frees them. */
+	serve_probe_abandon(h->srv);
 	if (h->http != NULL)
 		evhttp_free(h->http);
 	if (h->ev_resume != NULL)

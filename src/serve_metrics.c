@@ -133,6 +133,28 @@ put_config(FILE *f, const struct serve *srv)
 	    srv->last_reload_ok_s);
 }
 
+/* /probe: only when it is on, so a plain setup shows nothing of it. */
+static void
+put_probe_endpoint(FILE *f, const struct serve *srv)
+{
+	static const char *const codes[PROBE_CODES] = {"200", "400", "403",
+	    "503"};
+	int c;
+
+	if (!srv->opts.enable_probe)
+		return;
+	header(f, "pulse_probe_endpoint_requests_total", "counter",
+	    "Requests to /probe, by the status code of the answer.");
+	for (c = 0; c < PROBE_CODES; c++)
+		fprintf(f,
+		    "pulse_probe_endpoint_requests_total{code=\"%s\"} %" PRIu64
+		    "\n",
+		    codes[c], srv->probe_replies[c]);
+	put_gauge(f, "pulse_probe_endpoint_in_flight",
+	    "Probes asked for over /probe and not answered yet.",
+	    (int64_t)srv->npending);
+}
+
 int
 serve_metrics_write(FILE *f, const struct serve *srv)
 {
@@ -159,5 +181,6 @@ serve_metrics_write(FILE *f, const struct serve *srv)
 	    &srv->delay);
 	put_pool(f, srv);
 	put_config(f, srv);
+	put_probe_endpoint(f, srv);
 	return ferror(f) ? -1 : 0;
 }

@@ -213,6 +213,10 @@ srv_on_result(void *arg, uint64_t id, const struct target *t,
 	struct serve *srv = arg;
 
 	(void)t;
+	if (id & SERVE_PROBE_ID) {
+		serve_probe_on_result(srv, id, r);
+		goto out;
+	}
 	st->in_flight = false;
 	if (st->removed) {
 		srv->nzombies--;
@@ -240,6 +244,7 @@ srv_on_result(void *arg, uint64_t id, const struct target *t,
 		if (st->update != NULL)
 			apply_update(st);
 	}
+out:
 	if (srv->draining && sup_inflight(srv->sup) == 0 &&
 	    sup_queued(srv->sup) == 0)
 		event_base_loopbreak(srv->base);

@@ -927,6 +927,7 @@ slot_ctx_init(struct sup *sup, struct slot *s, uint16_t ident_base)
 	s->ctx.drop = sup->cfg.drop;
 	s->ctx.uid = sup->cfg.uid;
 	s->ctx.gid = sup->cfg.gid;
+	s->ctx.allow = sup->cfg.allow;
 	s->ctx.icmp.v4.fd = s->ctx.icmp.v6.fd = -1;
 	s->ctx.icmp.v4.err = s->ctx.icmp.v6.err = EPERM;
 	s->class = CLASS_PLAIN;

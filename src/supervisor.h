@@ -32,6 +32,7 @@ struct sup_config {
 	uid_t uid;
 	gid_t gid;
 	struct worker_limits limits;
+	const struct allowlist *allow; /* for targets with allow set */
 	sup_result_cb on_result;
 	void *arg;
 };

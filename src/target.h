@@ -66,6 +66,8 @@ struct target_label {
 #define TARGET_LABEL_NAME_MAX 64
 #define TARGET_LABEL_VALUE_MAX 1024
 
+struct allowlist;
+
 struct target {
 	enum target_kind kind;
 	char *host;                  /* name or literal, no brackets */
@@ -80,6 +82,8 @@ struct target {
 	struct target_label *labels; /* sorted by name */
 	unsigned nlabels;
 	int64_t every_us; /* serve: how often to probe, 0: the default */
+	/* /probe: where the probe may connect, NULL for anywhere; not owned */
+	const struct allowlist *allow;
 	char *spec;       /* the target as written */
 	char *name;       /* name=, or NULL: see target_name() */
 	const char *file; /* where it was defined, for messages */

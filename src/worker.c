@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "allowlist.h"
 #include "log.h"
 #include "msg.h"
 #include "probe.h"
@@ -188,7 +189,8 @@ worker_handle_group(int fd, struct msg_probe_req *reqs, size_t n,
  * none is waiting or the supervisor is gone (*gone set), exit on garbage.
  */
 static int
-worker_read(int fd, bool wait, struct msg_probe_req *req, bool *gone)
+worker_read(int fd, bool wait, struct msg_probe_req *req, bool *gone,
+    const struct probe_env *env)
 {
 	uint8_t buf[MSG_MAX + 1];
 	char why[128];
@@ -207,6 +209,7 @@ worker_read(int fd, bool wait, struct msg_probe_req *req, bool *gone)
 		log_errorx("worker: bad request: %s", why);
 		exit(3);
 	}
+	req->target.allow = req->restricted ? env->allow : NULL;
 	return 1;
 }
 
@@ -293,7 +296,7 @@ worker_http_batch(int fd, struct msg_probe_req *first, struct probe_env *env,
 		    i >= 0 && !*have_next && !*gone ? fd : -1, http_done, &b);
 		while (readable && (i = http_free_slot(&b)) >= 0 &&
 		    !*have_next && !*gone &&
-		    worker_read(fd, false, &req, gone) == 1) {
+		    worker_read(fd, false, &req, gone, env) == 1) {
 			if (req.target.kind != TARGET_HTTP) {
 				*next = req;
 				*have_next = true;
@@ -314,7 +317,10 @@ int
 worker_main(int fd, void *arg)
 {
 	struct worker_ctx *ctx = arg;
-	struct probe_env env = {&ctx->icmp, 0, 0, NULL};
+	/* A restricted probe without an allowlist may go nowhere. */
+	static const struct allowlist nowhere;
+	struct probe_env env = {&ctx->icmp, 0, 0, NULL,
+	    ctx->allow != NULL ? ctx->allow : &nowhere};
 	static struct msg_probe_req reqs[PROBE_ICMP_GROUP_MAX + 1];
 	static struct msg_probe_req next;
 	size_t n, i;
@@ -333,7 +339,7 @@ worker_main(int fd, void *arg)
 		if (have_next) {
 			reqs[0] = next;
 			have_next = false;
-		} else if (worker_read(fd, true, &reqs[0], &gone) == 0)
+		} else if (worker_read(fd, true, &reqs[0], &gone, &env) == 0)
 			break;
 		if (reqs[0].target.kind == TARGET_HTTP) {
 			rc = worker_http_batch(fd, &reqs[0], &env, &next,
@@ -344,7 +350,7 @@ worker_main(int fd, void *arg)
 		n = 1;
 		more = target_sweepable(&reqs[0].target);
 		while (more && n < PROBE_ICMP_GROUP_MAX &&
-		    worker_read(fd, false, &reqs[n], &gone) == 1) {
+		    worker_read(fd, false, &reqs[n], &gone, &env) == 1) {
 			more = target_sweepable(&reqs[n].target);
 			n++;
 		}

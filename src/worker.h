@@ -8,6 +8,8 @@
 
 #include "icmp_sock.h"
 
+struct allowlist;
+
 struct worker_limits {
 	bool limit_memory;     /* off under sanitizers, which map terabytes */
 	uint64_t memory_bytes; /* RLIMIT_AS */
@@ -17,8 +19,9 @@ struct worker_limits {
 /* Everything a worker starts with; the supervisor keeps one per slot. */
 struct worker_ctx {
 	struct worker_limits limits;
-	struct icmp_socks icmp; /* inherited sockets, fd -1 if none */
-	bool drop;              /* switch to uid/gid before any probe */
+	struct icmp_socks icmp;        /* inherited sockets, fd -1 if none */
+	bool drop;                     /* switch to uid/gid before any probe */
+	const struct allowlist *allow; /* of /probe's probes; NULL: none */
 	uid_t uid;
 	gid_t gid;
 };

@@ -771,6 +771,123 @@ test_path(void **state)
 	assert_false(config_yaml_path("-"));
 }
 
+/* Load yaml from a file of its own, keeping the modules. */
+static int
+load_modules(const char *yaml, struct target_list *list,
+    struct config_modules **mods)
+{
+	char path[] = "/tmp/pulse-modules-XXXXXX.yaml";
+	int fd = mkstemps(path, 5), rc;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
+	close(fd);
+	capture_start();
+	rc = config_yaml_load_modules(path, list, mods);
+	capture_end();
+	unlink(path);
+	return rc;
+}
+
+/* Modules outlive the load and build targets as an entry would get them. */
+static void
+test_modules_build(void **state)
+{
+	static const char yaml[] =
+	    "defaults:\n  timeout: 3s\n  labels: {team: core}\n"
+	    "modules:\n"
+	    "  web:\n    kind: http\n    expect: [200, 301]\n"
+	    "    timeout: 2s\n    labels: {tier: edge}\n"
+	    "  ssh:\n    kind: tcp\n"
+	    "  ping:\n    kind: icmp\n    count: 3\n";
+	struct target_list list = {0};
+	struct config_modules *mods = NULL;
+	struct target t;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(load_modules(yaml, &list, &mods), 0);
+	assert_non_null(mods);
+	assert_int_equal(list.n, 0);
+	assert_int_equal(config_modules_count(mods), 3);
+	assert_int_equal(config_modules_kind(mods, "web"), TARGET_HTTP);
+	assert_int_equal(config_modules_kind(mods, "ssh"), TARGET_TCP);
+	assert_int_equal(config_modules_kind(mods, "nope"), 0);
+	assert_int_equal(config_modules_build(mods, "web",
+	                     "http://127.0.0.1:8080/x", &t, why, sizeof(why)),
+	    0);
+	assert_int_equal(t.timeout_us, 2 * USEC_PER_SEC);
+	assert_true(target_http_expects(t.http, 301));
+	assert_false(target_http_expects(t.http, 204));
+	assert_int_equal(t.nlabels, 2);
+	assert_string_equal(t.labels[0].name, "team");
+	assert_string_equal(t.labels[1].name, "tier");
+	target_clear(&t);
+	assert_int_equal(config_modules_build(mods, "ssh", "tcp://127.0.0.1:22",
+	                     &t, why, sizeof(why)),
+	    0);
+	assert_int_equal(t.timeout_us, 3 * USEC_PER_SEC);
+	target_clear(&t);
+	assert_int_equal(config_modules_build(mods, "ping", "icmp://127.0.0.1",
+	                     &t, why, sizeof(why)),
+	    0);
+	assert_int_equal(t.count, 3);
+	target_clear(&t);
+	config_modules_free(mods);
+	target_list_free(&list);
+}
+
+/* A target of another kind, or a module that is not there, is refused. */
+static void
+test_modules_refuse(void **state)
+{
+	static const char yaml[] = "modules:\n  web:\n    kind: http\n"
+	                           "targets:\n  - target: 127.0.0.1:1\n";
+	struct target_list list = {0};
+	struct config_modules *mods = NULL;
+	struct target t;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(load_modules(yaml, &list, &mods), 0);
+	assert_int_equal(list.n, 1);
+	assert_int_equal(config_modules_build(mods, "web", "tcp://127.0.0.1:1",
+	                     &t, why, sizeof(why)),
+	    -1);
+	assert_string_equal(why, "module 'web' is for http targets, not tcp");
+	assert_null(t.host);
+	assert_int_equal(config_modules_build(mods, "ssh", "tcp://127.0.0.1:1",
+	                     &t, why, sizeof(why)),
+	    -1);
+	assert_string_equal(why, "unknown module");
+	assert_int_equal(config_modules_build(mods, "web", "http://a b/", &t,
+	                     why, sizeof(why)),
+	    -1);
+	assert_int_equal(config_modules_build(NULL, "web", "http://h/", &t, why,
+	                     sizeof(why)),
+	    -1);
+	assert_int_equal(config_modules_count(NULL), 0);
+	assert_int_equal(config_modules_kind(NULL, "web"), 0);
+	config_modules_free(mods);
+	config_modules_free(NULL);
+	target_list_free(&list);
+}
+
+/* A file with an error keeps no modules. */
+static void
+test_modules_bad_file(void **state)
+{
+	static const char yaml[] = "modules:\n  web:\n    kind: http\n"
+	                           "    expect: banana\n";
+	struct target_list list = {0};
+	struct config_modules *mods = (struct config_modules *)&list;
+
+	(void)state;
+	assert_int_equal(load_modules(yaml, &list, &mods), -1);
+	assert_null(mods);
+	target_list_free(&list);
+}
+
 int
 main(void)
 {
@@ -793,6 +910,9 @@ main(void)
 	    cmocka_unit_test(test_file_too_large),
 	    cmocka_unit_test(test_missing_file),
 	    cmocka_unit_test(test_path),
+	    cmocka_unit_test(test_modules_build),
+	    cmocka_unit_test(test_modules_refuse),
+	    cmocka_unit_test(test_modules_bad_file),
 	};
 	int rc;
 

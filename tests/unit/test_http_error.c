@@ -31,7 +31,7 @@ static void
 classify(const char *line, CURLcode rc, enum http_abort why, const char *errbuf,
     struct result *r)
 {
-	struct http_seen seen = {why, false};
+	struct http_seen seen = {.abort = why};
 	struct target t;
 	char err[256] = "";
 	CURL *easy = curl_easy_init();
@@ -173,7 +173,7 @@ test_default_protocol(void **state)
 static void
 time_out(const char *line, const char *address, bool tcp_up, struct result *r)
 {
-	struct http_seen seen = {HTTP_ABORT_NONE, tcp_up};
+	struct http_seen seen = {.tcp_up = tcp_up};
 	struct target t;
 	char err[256] = "";
 	CURL *easy = curl_easy_init();
@@ -281,6 +281,43 @@ test_long_message(void **state)
 	assert_true(strncmp(r.error, "TLS handshake failed: mmm", 25) == 0);
 }
 
+/* What the allowlist refused is the reason, whether a redirect was cut
+ * short or the last address tried was refused; a refused address that an
+ * allowed one followed leaves the later failure to speak. */
+static void
+test_denied(void **state)
+{
+	struct http_seen seen = {.abort = HTTP_ABORT_DENIED};
+	struct target t;
+	struct result r;
+	char err[256] = "";
+	CURL *easy = curl_easy_init();
+
+	(void)state;
+	assert_non_null(easy);
+	assert_int_equal(target_parse_line("http://h/", 9, &t, err,
+	                     sizeof(err)),
+	    1);
+	snprintf(seen.denied, sizeof(seen.denied),
+	    "redirect to 127.0.0.2 is outside the allowlist");
+	result_init(&r);
+	http_error_classify(easy, &t, CURLE_WRITE_ERROR, &seen, "", &r);
+	want(&r, REASON_DENIED,
+	    "redirect to 127.0.0.2 is outside the allowlist");
+	seen.abort = HTTP_ABORT_NONE;
+	seen.last_denied = true;
+	result_init(&r);
+	http_error_classify(easy, &t, CURLE_COULDNT_CONNECT, &seen, "", &r);
+	assert_int_equal(r.reason, REASON_DENIED);
+	seen.last_denied = false;
+	result_init(&r);
+	http_error_classify(easy, &t, CURLE_COULDNT_CONNECT, &seen,
+	    "Failed to connect", &r);
+	assert_int_not_equal(r.reason, REASON_DENIED);
+	target_clear(&t);
+	curl_easy_cleanup(easy);
+}
+
 int
 main(void)
 {
@@ -295,6 +332,7 @@ main(void)
 	    cmocka_unit_test(test_tls_verification),
 	    cmocka_unit_test(test_tls_other),
 	    cmocka_unit_test(test_long_message),
+	    cmocka_unit_test(test_denied),
 	};
 	int rc;
 

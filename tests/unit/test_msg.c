@@ -89,6 +89,7 @@ raw_req(struct raw *r, const char *host, size_t hostlen, int64_t timeout_us)
 	raw_le(r, 0, 8); /* interval */
 	raw_le(r, 0, 4); /* size */
 	raw_le(r, 0, 1); /* ttl */
+	raw_le(r, 0, 1); /* restricted */
 	raw_finish(r);
 }
 
@@ -237,6 +238,19 @@ test_req_round_trip(void **state)
 	assert_int_equal(out.timeout_us, 1);
 	assert_string_equal(out.target.host, "::1");
 	assert_int_equal(out.target.port, 1);
+	assert_false(out.restricted);
+	assert_null(out.target.allow);
+	target_clear(&out.target);
+
+	/* A probe held to an allowlist says so; the list stays behind. */
+	in.target.allow = (const struct allowlist *)&in;
+	n = msg_encode_probe_req(&in, buf, sizeof(buf));
+	assert_int_equal(msg_decode_probe_req(buf, (size_t)n, &out, err,
+	                     sizeof(err)),
+	    0);
+	assert_true(out.restricted);
+	assert_null(out.target.allow);
+	in.target.allow = NULL;
 	target_clear(&out.target);
 	target_clear(&in.target);
 }
@@ -537,6 +551,9 @@ test_bad_values(void **state)
 	raw_req(&r, "h", 1, -5);
 	refuse_req(&r);
 	raw_req(&r, "h", 1, DURATION_MAX_US + 1);
+	refuse_req(&r);
+	raw_req(&r, "h", 1, USEC_PER_SEC);
+	r.b[r.len - 1] = 2; /* restricted is a boolean */
 	refuse_req(&r);
 
 	raw_result(&r, 1, REASON_TIMEOUT, "", 0, "", 0, -1);

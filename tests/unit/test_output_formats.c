@@ -209,7 +209,7 @@ teardown(void **state)
 	return 0;
 }
 
-enum writer { W_JSON, W_YAML, W_PROM, W_TABLE, W_TABLE_COLOUR };
+enum writer { W_JSON, W_YAML, W_PROM, W_PROM_PROBE, W_TABLE, W_TABLE_COLOUR };
 
 static int
 write_with(FILE *f, enum writer w, const struct scan_report *rep)
@@ -221,6 +221,14 @@ write_with(FILE *f, enum writer w, const struct scan_report *rep)
 		return output_yaml_write(f, rep);
 	case W_PROM:
 		return output_prom_write(f, rep);
+	case W_PROM_PROBE:
+		/* /probe's answers for the https target and the failed match. */
+		return output_prom_write_probe(f, &rep->targets[3],
+		           &rep->results[3]) == -1 ||
+		        fputs("---\n", f) == EOF
+		    ? -1
+		    : output_prom_write_probe(f, &rep->targets[4],
+		          &rep->results[4]);
 	case W_TABLE:
 		return output_table_write(f, rep, false);
 	case W_TABLE_COLOUR:
@@ -380,6 +388,14 @@ test_golden_prom(void **state)
 	struct fixture *fx = *state;
 
 	check_golden(W_PROM, &fx->rep, "report.prom");
+}
+
+static void
+test_golden_prom_probe(void **state)
+{
+	struct fixture *fx = *state;
+
+	check_golden(W_PROM_PROBE, &fx->rep, "probe.prom");
 }
 
 static void
@@ -731,6 +747,7 @@ main(void)
 	    TEST(test_golden_json),
 	    TEST(test_golden_yaml),
 	    TEST(test_golden_prom),
+	    TEST(test_golden_prom_probe),
 	    TEST(test_golden_table),
 	    TEST(test_golden_table_colour),
 	    TEST(test_yaml_reads_back_as_json),

@@ -27,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "allowlist.h"
 #include "log.h"
 #include "probe_http.h"
 #include "result.h"
@@ -78,6 +79,7 @@ struct fixture {
 	struct server main;
 	struct server other; /* on 127.0.0.2 when the system allows it */
 	struct probe_http_ctx *ctx;
+	const struct allowlist *allow; /* set on every probe_line() target */
 };
 
 /* Send all of p, ignoring a peer that went away. */
@@ -179,7 +181,7 @@ route(int fd, const char *method, char *target)
 	static char big[BIG_BODY];
 	const char *path;
 	int head = strcmp(method, "HEAD") == 0;
-	char loc[64];
+	char loc[256];
 	unsigned n;
 
 	path = strsep(&target, "?"); /* the query does not choose a route */
@@ -188,7 +190,12 @@ route(int fd, const char *method, char *target)
 		    OK_BODY, strlen(OK_BODY));
 	else if (strncmp(path, "/status/", 8) == 0)
 		respond(fd, head, path + 8, "", "status body\n", 12);
-	else if (sscanf(path, "/redir/%u", &n) == 1 && n > 0) {
+	else if (strcmp(path, "/to") == 0 && target != NULL &&
+	    strlen(target) < sizeof(loc) - 16) {
+		/* /to?URL: a redirect to URL, as written. */
+		snprintf(loc, sizeof(loc), "Location: %s\r\n", target);
+		respond(fd, head, "302 Found", loc, "", 0);
+	} else if (sscanf(path, "/redir/%u", &n) == 1 && n > 0) {
 		snprintf(loc, sizeof(loc), "Location: /redir/%u\r\n", n - 1);
 		respond(fd, head, "302 Found", loc, "", 0);
 	} else if (strcmp(path, "/redir/0") == 0)
@@ -381,6 +388,7 @@ probe_line(struct fixture *fx, struct result *r, int64_t timeout_us,
 	va_end(ap);
 	if (target_parse_line(line, strlen(line), &t, err, sizeof(err)) != 1)
 		fail_msg("\"%s\": %s", line, err);
+	t.allow = fx->allow;
 	result_init(r);
 	t0 = mono_now_us();
 	probe_http_run(&t, t0 + timeout_us, fx->ctx, r);
@@ -1028,6 +1036,85 @@ test_batch_watches_fd(void **state)
 
 #define TEST(f) cmocka_unit_test(f)
 
+/* Held to an allowlist, a probe connects only to addresses in it, and
+ * says which address it refused; the server never hears of it. */
+static void
+test_allow_connect(void **state)
+{
+	struct fixture *fx = *state;
+	struct allowlist al = {0};
+	struct result r;
+	char why[128];
+	unsigned before;
+
+	assert_int_equal(allowlist_add(&al, "127.0.0.2/32", why, sizeof(why)),
+	    0);
+	fx->allow = &al;
+	before = request_count(&fx->main);
+	probe_line(fx, &r, PROBE_US, "http://127.0.0.1:%u/ok", fx->main.port);
+	want_down(&r, REASON_DENIED,
+	    "address 127.0.0.1 is outside the allowlist");
+	assert_int_equal(request_count(&fx->main), before);
+	result_release(&r);
+	assert_int_equal(allowlist_add(&al, "127.0.0.0/24", why, sizeof(why)),
+	    0);
+	probe_line(fx, &r, PROBE_US, "http://127.0.0.1:%u/ok", fx->main.port);
+	want_up(&r);
+	result_release(&r);
+	fx->allow = NULL;
+	allowlist_free(&al);
+}
+
+/* A redirect is followed only to a host the allowlist names: a relative
+ * one stays, one to another address or to a name no pattern matches is
+ * refused before it is followed; with follow=0 nothing is followed. */
+static void
+test_allow_redirect(void **state)
+{
+	struct fixture *fx = *state;
+	struct allowlist al = {0};
+	struct result r;
+	char why[128];
+	unsigned p = fx->main.port;
+
+	assert_int_equal(allowlist_add(&al, "127.0.0.1,localhost", why,
+	                     sizeof(why)),
+	    0);
+	fx->allow = &al;
+	probe_line(fx, &r, PROBE_US, "http://127.0.0.1:%u/redir/2", p);
+	want_up(&r);
+	assert_int_equal(r.http.redirects, 2);
+	result_release(&r);
+	probe_line(fx, &r, PROBE_US,
+	    "http://127.0.0.1:%u/to?http://127.0.0.2:%u/ok", p, p);
+	want_down(&r, REASON_DENIED,
+	    "redirect to 127.0.0.2 is outside the allowlist");
+	assert_int_equal(r.http.redirects, 0);
+	result_release(&r);
+	probe_line(fx, &r, PROBE_US,
+	    "http://127.0.0.1:%u/to?http://[::ffff:127.0.0.2]:%u/ok", p, p);
+	want_down(&r, REASON_DENIED,
+	    "redirect to ::ffff:127.0.0.2 is outside the allowlist");
+	result_release(&r);
+	probe_line(fx, &r, PROBE_US,
+	    "http://127.0.0.1:%u/to?http://nowhere.invalid/", p);
+	want_down(&r, REASON_DENIED,
+	    "redirect to nowhere.invalid is outside the allowlist");
+	result_release(&r);
+	probe_line(fx, &r, PROBE_US,
+	    "http://127.0.0.1:%u/to?http://LOCALHOST.:%u/ok", p, p);
+	if (!r.success)
+		assert_int_not_equal(r.reason, REASON_DENIED);
+	result_release(&r);
+	probe_line(fx, &r, PROBE_US,
+	    "http://127.0.0.1:%u/to?http://127.0.0.2:%u/ok follow=0 expect=302",
+	    p, p);
+	want_up(&r);
+	result_release(&r);
+	fx->allow = NULL;
+	allowlist_free(&al);
+}
+
 int
 main(void)
 {
@@ -1054,6 +1141,8 @@ main(void)
 	    TEST(test_headers_too_large),
 	    TEST(test_many_patterns),
 	    TEST(test_http2_refused),
+	    TEST(test_allow_connect),
+	    TEST(test_allow_redirect),
 	    TEST(test_batch),
 	    TEST(test_batch_watches_fd),
 	};
