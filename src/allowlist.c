@@ -173,7 +173,9 @@ add_entry(struct allowlist *al, const char *s, char *errbuf, size_t errlen)
 	}
 	if (rc == -2)
 		return -1;
-	if (strchr(s, '/') != NULL || !pattern_ok(s)) {
+	/* "300.1.1.1" is a mistyped address, not a name to match. */
+	if (strchr(s, '/') != NULL || !pattern_ok(s) ||
+	    strspn(s, "0123456789.") == strlen(s)) {
 		snprintf(errbuf, errlen,
 		    "'%s' is neither a network (10.0.0.0/8) nor a host "
 		    "pattern (*.example.com)",

@@ -151,11 +151,12 @@ f_duration(struct sink *s, const struct result *r)
 	sample_seconds(s, "probe_duration_seconds", NULL, NULL, r->duration_us);
 }
 
+/* A literal needs no lookup: 0, as blackbox_exporter has it. */
 static void
 f_dns(struct sink *s, const struct result *r)
 {
 	sample_seconds(s, "probe_dns_lookup_time_seconds", NULL, NULL,
-	    r->dns_us);
+	    r->dns_us > 0 ? r->dns_us : 0);
 }
 
 static void
@@ -175,6 +176,20 @@ f_ip_protocol(struct sink *s, const struct result *r)
 }
 
 /* --- tcp ------------------------------------------------------------------ */
+
+/* FNV-1a of the address text, 32 bits, as blackbox_exporter hashes it. */
+static void
+f_ip_hash(struct sink *s, const struct result *r)
+{
+	uint32_t h = 2166136261U;
+	const unsigned char *p;
+
+	if (r->address[0] == '\0')
+		return;
+	for (p = (const unsigned char *)r->address; *p != '\0'; p++)
+		h = (h ^ *p) * 16777619U;
+	sample_int(s, "probe_ip_addr_hash", NULL, NULL, h);
+}
 
 static void
 f_tcp_connect(struct sink *s, const struct result *r)
@@ -201,11 +216,16 @@ f_http_phases(struct sink *s, const struct result *r)
 
 	if (s->t->kind != TARGET_HTTP)
 		return;
-	sample_seconds(s, f, "phase", "resolve", r->dns_us);
-	sample_seconds(s, f, "phase", "connect", r->connect_us);
-	sample_seconds(s, f, "phase", "tls", r->http.tls_us);
-	sample_seconds(s, f, "phase", "processing", r->http.processing_us);
-	sample_seconds(s, f, "phase", "transfer", r->http.transfer_us);
+	/* Every phase, 0 when not reached: sums over phases stay whole. */
+	sample_seconds(s, f, "phase", "resolve", r->dns_us > 0 ? r->dns_us : 0);
+	sample_seconds(s, f, "phase", "connect",
+	    r->connect_us > 0 ? r->connect_us : 0);
+	sample_seconds(s, f, "phase", "tls",
+	    r->http.tls_us > 0 ? r->http.tls_us : 0);
+	sample_seconds(s, f, "phase", "processing",
+	    r->http.processing_us > 0 ? r->http.processing_us : 0);
+	sample_seconds(s, f, "phase", "transfer",
+	    r->http.transfer_us > 0 ? r->http.transfer_us : 0);
 }
 
 static void
@@ -271,7 +291,7 @@ f_http_ssl(struct sink *s, const struct result *r)
 static void
 f_http_regex(struct sink *s, const struct result *r)
 {
-	if (s->t->kind == TARGET_HTTP && r->http.body_matched >= 0)
+	if (s->t->kind == TARGET_HTTP)
 		sample_int(s, "probe_failed_due_to_regex", NULL, NULL,
 		    r->http.body_matched == 0);
 }
@@ -381,6 +401,8 @@ static const struct family families[] = {
         "Why the probe failed: 1 for the reason of a failed probe.", f_reason},
     {"probe_ip_protocol", "The IP version of the address probed: 4 or 6.",
         f_ip_protocol},
+    {"probe_ip_addr_hash",
+        "A hash of the address probed, to see when it changes.", f_ip_hash},
     {"probe_tcp_connect_duration_seconds", "How long the TCP handshake took.",
         f_tcp_connect},
     {"probe_http_status_code", "The status code of the final response.",
