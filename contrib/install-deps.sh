@@ -17,6 +17,7 @@ PACKAGES="
 	libevent-dev
 	libcmocka-dev
 	libpcre2-dev
+	libseccomp-dev
 	libssl-dev
 	nginx-light
 	openssl

@@ -54,6 +54,18 @@ atomic_file_stream(struct atomic_file *af)
 	return af->f;
 }
 
+const char *
+atomic_file_path(const struct atomic_file *af)
+{
+	return af->path;
+}
+
+int
+atomic_file_chown(struct atomic_file *af, uid_t uid, gid_t gid)
+{
+	return fchown(fileno(af->f), uid, gid);
+}
+
 /* fsync the directory so the rename itself survives a crash. */
 static void
 sync_dir(const char *path)

@@ -2,11 +2,13 @@
 #include "config.h"
 
 #include <event2/event.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "batch.h"
 #include "log.h"
 #include "priv.h"
@@ -96,9 +98,38 @@ batch_config(struct sup_config *cfg, const struct target_list *list,
 	cfg->default_timeout_us = o->timeout_us;
 	cfg->on_result = batch_on_result;
 	cfg->rate = o->rate;
+	cfg->sandbox = !o->no_sandbox;
 	for (i = 0; i < list->n; i++)
 		if (list->v[i].kind == TARGET_ICMP)
 			cfg->icmp = true;
+}
+
+/*
+ * The output is renamed into place after the drop, by the user dropped
+ * to: its directory must let that user, and the file must be theirs.
+ */
+static int
+batch_hand_output(struct atomic_file *af, const struct sup_config *cfg)
+{
+	char *copy = xstrdup(atomic_file_path(af));
+	const char *dir = dirname(copy);
+	int ok = priv_user_may_replace(dir, atomic_file_path(af), cfg->uid,
+	    cfg->gid);
+
+	if (ok != 1) {
+		log_errorx("--output %s: uid %u, which pulse runs as once "
+		           "started, may not write it in %s; give --user, or "
+		           "write where that user may",
+		    atomic_file_path(af), (unsigned)cfg->uid, dir);
+		free(copy);
+		return -1;
+	}
+	free(copy);
+	if (atomic_file_chown(af, cfg->uid, cfg->gid) == -1) {
+		log_error("--output %s", atomic_file_path(af));
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -120,8 +151,15 @@ batch_run(struct batch *b, const struct target_list *list,
 		fatalx("event_base_new failed");
 	batch_config(&cfg, list, o);
 	cfg.arg = &run;
-	if (priv_worker_identity(o->user, &cfg.drop, &cfg.uid, &cfg.gid) == -1)
+	if (priv_worker_identity(o->user, &cfg.drop, &cfg.uid, &cfg.gid) ==
+	        -1 ||
+	    (cfg.drop && o->output != NULL &&
+	        batch_hand_output(o->output, &cfg) == -1))
 		return -2;
+	if (o->no_sandbox)
+		log_warnx("--no-sandbox: workers run without their system-call "
+		          "filter; a compromised probe could do all its user "
+		          "may");
 	b->workers = cfg.workers;
 	b->start_us = mono_now_us();
 	if (o->progress) {
@@ -140,6 +178,8 @@ batch_run(struct batch *b, const struct target_list *list,
 		rc = -1;
 		goto out;
 	}
+	/* The pool holds the ICMP sockets: nothing privileged is left. */
+	priv_drop_supervisor(cfg.drop, cfg.uid, cfg.gid);
 	for (i = 0; i < list->n && b->signo == 0; i++)
 		sup_submit(b->sup, &list->v[i], i);
 	if (b->ndone < b->n)

@@ -9,13 +9,18 @@
 #include "result.h"
 #include "target.h"
 
+struct atomic_file;
+
 struct batch_opts {
 	unsigned workers; /* at most this many, never more than targets */
 	int64_t timeout_us;
 	int64_t grace_us; /* after the first SIGTERM/SIGINT */
 	double rate;      /* probes started per second, 0: no cap */
 	const char *user; /* --user, NULL: the default */
-	bool progress;    /* a progress line on stderr, for a terminal */
+	bool no_sandbox;  /* --no-sandbox: workers without seccomp */
+	/* --output, opened as started; handed to the identity pulse drops to */
+	struct atomic_file *output;
+	bool progress; /* a progress line on stderr, for a terminal */
 	/* Called with each result as it arrives, in no set order. */
 	void (*on_result)(void *arg, size_t index, const struct result *);
 	void *arg;

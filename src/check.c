@@ -44,8 +44,9 @@ cmd_check_usage(FILE *f)
 	    "      --timeout DUR       give up after DUR (default 5s)\n"
 	    "  -f, --format FMT        text (default) or json\n"
 	    "  -q, --quiet             print nothing; the exit status says it\n"
-	    "      --user USER         run the probe as USER when started as "
-	    "root\n"
+	    "      --user USER         run as USER once started as root\n"
+	    "      --no-sandbox        run the probe without its system-call "
+	    "filter\n"
 	    "      --name TEXT         the name to show\n"
 	    "  -4, -6                  IPv4 or IPv6 only (ipv=)\n"
 	    "HTTP:\n"
@@ -134,6 +135,9 @@ check_common_option(int ch, struct check_opts *o, int *help)
 	case 'U':
 		o->run.user = optarg;
 		return 0;
+	case 'N':
+		o->run.no_sandbox = true;
+		return 0;
 	case '4':
 	case '6':
 		return add_probe_option(o, "ipv", ch == '4' ? "4" : "6");
@@ -147,7 +151,7 @@ check_common_option(int ch, struct check_opts *o, int *help)
 static int
 check_parse_args(int argc, char **argv, struct check_opts *o, int *help)
 {
-	static struct option longopts[CHECK_NFLAGS + 6];
+	static struct option longopts[CHECK_NFLAGS + 7];
 	size_t i;
 	int ch;
 
@@ -160,6 +164,7 @@ check_parse_args(int argc, char **argv, struct check_opts *o, int *help)
 	longopts[i++] = (struct option){"format", required_argument, NULL, 'f'};
 	longopts[i++] = (struct option){"quiet", no_argument, NULL, 'q'};
 	longopts[i++] = (struct option){"user", required_argument, NULL, 'U'};
+	longopts[i++] = (struct option){"no-sandbox", no_argument, NULL, 'N'};
 	longopts[i++] = (struct option){"help", no_argument, NULL, 'h'};
 	longopts[i] = (struct option){NULL, 0, NULL, 0};
 	optind = 1;

@@ -71,9 +71,11 @@ cmd_scan_usage(FILE *f)
 	    "stdout\n"
 	    "      --rate N         start at most N probes per second "
 	    "(default: no cap)\n"
-	    "      --user USER      run workers as USER when started as root "
+	    "      --user USER      run as USER once started as root "
 	    "(default pulse,\n"
 	    "                       else nobody)\n"
+	    "      --no-sandbox     workers without their system-call filter "
+	    "(debugging)\n"
 	    "  -q, --quiet          report only errors on stderr\n"
 	    "  -v, --verbose        report progress and debugging detail\n"
 	    "  -h, --help           show this help\n"
@@ -96,6 +98,7 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 	    {"output", required_argument, NULL, 'o'},
 	    {"rate", required_argument, NULL, 'R'},
 	    {"user", required_argument, NULL, 'U'},
+	    {"no-sandbox", no_argument, NULL, 'N'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
@@ -159,6 +162,9 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 			break;
 		case 'U':
 			o->run.user = optarg;
+			break;
+		case 'N':
+			o->run.no_sandbox = true;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -311,6 +317,7 @@ cmd_scan(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	sc.out = af != NULL ? atomic_file_stream(af) : stdout;
+	sc.opts.run.output = af;
 	if (!sc.opts.format_set)
 		sc.opts.format = af == NULL && isatty(STDOUT_FILENO)
 		    ? OUTPUT_TABLE

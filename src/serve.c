@@ -49,7 +49,10 @@ cmd_serve_usage(FILE *f)
 	    "      --timeout DUR    probe timeout without timeout= (default "
 	    "5s)\n"
 	    "  -w, --workers N      worker processes, 1..4096 (default 16)\n"
-	    "      --user USER      run workers as USER when started as root\n"
+	    "      --user USER      run as USER once started as root "
+	    "(default pulse)\n"
+	    "      --no-sandbox     workers without their system-call filter "
+	    "(debugging)\n"
 	    "      --grace DUR      time probes in flight get on SIGTERM "
 	    "(default 5s)\n"
 	    "      --enable-reload  allow POST /-/reload\n"
@@ -105,6 +108,9 @@ serve_option(int ch, struct serve_opts *o)
 	case 'U':
 		o->user = optarg;
 		return 0;
+	case 'N':
+		o->no_sandbox = true;
+		return 0;
 	case 'R':
 		o->enable_reload = true;
 		return 0;
@@ -155,6 +161,7 @@ serve_parse_args(int argc, char **argv, struct serve_opts *o, int *help)
 	    {"grace", required_argument, NULL, 'G'},
 	    {"workers", required_argument, NULL, 'w'},
 	    {"user", required_argument, NULL, 'U'},
+	    {"no-sandbox", no_argument, NULL, 'N'},
 	    {"enable-reload", no_argument, NULL, 'R'},
 	    {"enable-probe-endpoint", no_argument, NULL, 'P'},
 	    {"probe-allow", required_argument, NULL, 'A'},
@@ -419,6 +426,7 @@ serve_config(struct serve *srv, struct sup_config *cfg)
 	cfg->on_result = srv_on_result;
 	cfg->arg = srv;
 	cfg->allow = &srv->opts.allow;
+	cfg->sandbox = !srv->opts.no_sandbox;
 	/* ICMP sockets always: a reload may add ICMP targets. */
 	cfg->icmp = true;
 }
@@ -500,6 +508,12 @@ serve_start(struct serve *srv)
 		target_list_free(&list);
 		return EXIT_INTERNAL;
 	}
+	/* Listener bound, ICMP sockets in the pool: nothing privileged left. */
+	priv_drop_supervisor(cfg.drop, cfg.uid, cfg.gid);
+	if (srv->opts.no_sandbox)
+		log_warnx("--no-sandbox: workers run without their system-call "
+		          "filter; a compromised probe could do all its user "
+		          "may");
 	swap_targets(srv, &list);
 	target_list_free(&list);
 	srv->last_reload_ok = true;
@@ -523,10 +537,12 @@ cmd_serve(int argc, char **argv)
 	priv_raise_nofile();
 	if (serve_parse_args(argc, argv, &srv.opts, &help) == -1) {
 		cmd_serve_usage(stderr);
+		allowlist_free(&srv.opts.allow);
 		return EXIT_USAGE;
 	}
 	if (help) {
 		cmd_serve_usage(stdout);
+		allowlist_free(&srv.opts.allow);
 		return EXIT_UP;
 	}
 	if ((rc = serve_start(&srv)) != EXIT_UP) {

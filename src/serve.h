@@ -62,6 +62,7 @@ struct serve_opts {
 	unsigned workers;
 	const char *user;
 	bool enable_reload;
+	bool no_sandbox;        /* workers without seccomp */
 	bool enable_probe;      /* /probe?target=&module= */
 	struct allowlist allow; /* where /probe may go */
 };

@@ -928,6 +928,7 @@ slot_ctx_init(struct sup *sup, struct slot *s, uint16_t ident_base)
 	s->ctx.uid = sup->cfg.uid;
 	s->ctx.gid = sup->cfg.gid;
 	s->ctx.allow = sup->cfg.allow;
+	s->ctx.sandbox = sup->cfg.sandbox;
 	s->ctx.icmp.v4.fd = s->ctx.icmp.v6.fd = -1;
 	s->ctx.icmp.v4.err = s->ctx.icmp.v6.err = EPERM;
 	s->class = CLASS_PLAIN;
@@ -951,6 +952,7 @@ sup_config_defaults(struct sup_config *cfg)
 	cfg->limits.memory_bytes = SUP_WORKER_MEMORY_BYTES;
 	cfg->limits.open_files = SUP_WORKER_OPEN_FILES;
 	cfg->default_count = 1;
+	cfg->sandbox = true;
 }
 
 struct sup *

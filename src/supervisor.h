@@ -33,6 +33,7 @@ struct sup_config {
 	gid_t gid;
 	struct worker_limits limits;
 	const struct allowlist *allow; /* for targets with allow set */
+	bool sandbox;                  /* workers under seccomp (default) */
 	sup_result_cb on_result;
 	void *arg;
 };

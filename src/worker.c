@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,7 +17,9 @@
 #include "msg.h"
 #include "probe.h"
 #include "probe_http.h"
+#include "priv.h"
 #include "probe_icmp.h"
+#include "sandbox.h"
 #include "util.h"
 #include "worker.h"
 
@@ -90,14 +91,11 @@ worker_signals(void)
 static void
 drop_privileges(const struct worker_ctx *ctx)
 {
-	if (!ctx->drop)
-		return;
-	if (setgroups(1, &ctx->gid) == -1 ||
-	    setresgid(ctx->gid, ctx->gid, ctx->gid) == -1 ||
-	    setresuid(ctx->uid, ctx->uid, ctx->uid) == -1)
+	if (ctx->drop && priv_drop(ctx->uid, ctx->gid) == -1)
 		fatal("worker: cannot drop privileges");
-	if (ctx->uid != 0 && setuid(0) != -1)
-		fatalx("worker: regained root after dropping it");
+	/* Started without root but with capabilities (systemd's ambient). */
+	if (priv_clear_caps() == -1)
+		fatal("worker: cannot clear capabilities");
 }
 
 /* Send one result; -1 when the supervisor is gone. */
@@ -325,6 +323,7 @@ worker_main(int fd, void *arg)
 	static struct msg_probe_req next;
 	size_t n, i;
 	bool gone = false, more, have_next = false;
+	char why[256];
 	int rc = 0;
 
 	prctl(PR_SET_NAME, "pulse-worker", 0, 0, 0);
@@ -335,6 +334,8 @@ worker_main(int fd, void *arg)
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	apply_limits(&ctx->limits);
 	probe_env_seed(&env);
+	if (ctx->sandbox && sandbox_worker(why, sizeof(why)) == -1)
+		fatalx("worker: %s", why);
 	while (rc == 0 && !gone) {
 		if (have_next) {
 			reqs[0] = next;

@@ -22,6 +22,7 @@ struct worker_ctx {
 	struct icmp_socks icmp;        /* inherited sockets, fd -1 if none */
 	bool drop;                     /* switch to uid/gid before any probe */
 	const struct allowlist *allow; /* of /probe's probes; NULL: none */
+	bool sandbox;                  /* load the system-call filter */
 	uid_t uid;
 	gid_t gid;
 };

@@ -139,6 +139,10 @@ esac
 [ -d /proc/self ] || skip "/proc is not mounted"
 
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/pulse-e2e.XXXXXX")
+# Started as root, pulse runs as an unprivileged user once it has set up,
+# and renames --output into place as that user: like /tmp, anyone may
+# write here.
+chmod 1777 "$E2E_TMP"
 trap e2e_cleanup EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT

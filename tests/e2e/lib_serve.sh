@@ -86,7 +86,8 @@ _serve_spawn() {
 	SERVE_OUT=$E2E_TMP/serve.$E2E_SERVES.out
 	SERVE_URL=http://127.0.0.1:$SERVE_PORT
 	SERVE_T0=$(now_ms)
-	timeout -k 5 "${PULSE_LIMIT:-60}" "$PULSE" serve \
+	# SERVE_PREFIX: a command that execs pulse, such as prlimit.
+	timeout -k 5 "${PULSE_LIMIT:-60}" ${SERVE_PREFIX:-} "$PULSE" serve \
 	    --listen "127.0.0.1:$SERVE_PORT" "$@" \
 	    >"$SERVE_OUT" 2>"$SERVE_LOG" </dev/null &
 	SERVE_WRAPPER=$!

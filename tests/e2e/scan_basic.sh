@@ -177,7 +177,7 @@ fi
 # --- --output ----------------------------------------------------------------
 
 d=$E2E_TMP/outdir
-mkdir "$d"
+mkdir -m 777 "$d" # the user pulse drops to replaces files here
 echo stale >"$d/report.json"
 run_pulse scan --workers 4 -t "$E2E_TMP/mixed.txt" --output "$d/report.json"
 assert_rc 1 "scan --output"

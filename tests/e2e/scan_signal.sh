@@ -57,7 +57,7 @@ assert_le "$after" 2000 "SIGTERM: exit after the 1s grace (ms)"
 assert_le 900 "$after" "SIGTERM: the grace was cut short (ms)"
 
 # SIGINT: 130, and --output is written all the same.
-mkdir "$E2E_TMP/int"
+mkdir -m 1777 "$E2E_TMP/int" # writable by the user pulse drops to
 start_scan --grace 1s -o "$E2E_TMP/int/report.json"
 kill -INT "$PULSE_PID"
 wait_pulse
