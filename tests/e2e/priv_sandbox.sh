@@ -110,6 +110,21 @@ wait_for 10 metric_is 1 probe_success \
 stop_serve
 assert_rc 0 "serve after SIGTERM"
 
+# --- started as a user with CAP_NET_RAW, as the systemd unit does ---------
+if command -v setpriv >/dev/null 2>&1; then
+	nobody=$(id -u nobody)
+	SERVE_PREFIX="setpriv --reuid=$nobody --regid=$(id -g nobody)
+	    --clear-groups --inh-caps=+net_raw --ambient-caps=+net_raw" \
+	    start_serve -t "$f" -w 4
+	wait_workers "$SERVE_PID" 4
+	wait_for 10 metric_is 1 probe_success 'target="icmp://127.0.0.1"' ||
+	    fail "icmp never up with an ambient CAP_NET_RAW"
+	check_tree "$SERVE_PID" 2
+	stop_serve
+else
+	log "setpriv is not installed: an ambient CAP_NET_RAW not tested"
+fi
+
 # --- --no-sandbox ----------------------------------------------------------
 start_serve -t "$f" -w 2 --no-sandbox
 wait_workers "$SERVE_PID" 2
