@@ -131,4 +131,28 @@ else
 	log "no setsid: process group signal not tested"
 fi
 
+# SIGKILL mid-scan leaves the previous --output whole (only a temp file
+# beside it), and no worker outlives pulse.
+d=$E2E_TMP/killed
+mkdir -m 777 "$d" # the user pulse drops to replaces files here
+echo '{"previous": true}' >"$d/report.json"
+start_scan -o "$d/report.json"
+workers=$(workers_of "$PULSE_PID")
+kill -KILL "$PULSE_PID"
+# timeout(1) passes on the 137 of a killed pulse: not a hang, so no
+# wait_pulse here.
+wait "$PULSE_WRAPPER" || true
+untrack_pid "$PULSE_WRAPPER"
+untrack_pid "$PULSE_PID"
+assert_eq "$(cat "$d/report.json")" '{"previous": true}' \
+    "SIGKILL: the previous output"
+for w in $workers; do
+	i=0
+	while alive "$w"; do
+		i=$((i + 1))
+		[ $i -le 100 ] || fail "SIGKILL: worker $w outlived pulse"
+		sleep 0.05
+	done
+done
+
 log "ok"
