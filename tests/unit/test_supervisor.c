@@ -30,12 +30,51 @@
 #include <cmocka.h>
 
 #include "log.h"
+#include "msg.h"
 #include "result.h"
 #include "supervisor.h"
 #include "target.h"
 #include "util.h"
 
 #define NPROBES 32 /* ids 0..NPROBES-1 */
+
+/*
+ * worker_main and fork, as the supervisor sees them (-Wl,--wrap): a
+ * worker may be made to answer garbage, and fork to fail with EAGAIN.
+ */
+enum worker_mode { WORKER_REAL, WORKER_GARBAGE };
+static enum worker_mode worker_mode; /* read by each child as it starts */
+static unsigned forks_to_fail, fork_calls;
+
+int __real_worker_main(int fd, void *arg);
+int __wrap_worker_main(int fd, void *arg);
+pid_t __real_fork(void);
+pid_t __wrap_fork(void);
+
+int
+__wrap_worker_main(int fd, void *arg)
+{
+	uint8_t buf[MSG_MAX];
+
+	if (worker_mode == WORKER_REAL)
+		return __real_worker_main(fd, arg);
+	if (recv(fd, buf, sizeof(buf), 0) > 0)
+		(void)send(fd, "garbage", 7, MSG_NOSIGNAL);
+	(void)recv(fd, buf, sizeof(buf), 0); /* until the supervisor kills */
+	return 0;
+}
+
+pid_t
+__wrap_fork(void)
+{
+	fork_calls++;
+	if (forks_to_fail > 0) {
+		forks_to_fail--;
+		errno = EAGAIN;
+		return -1;
+	}
+	return __real_fork();
+}
 #define FILL_TRIES 64
 #define FILL_WAIT_MS 200
 #define TICK_US (5 * USEC_PER_MSEC)
@@ -558,6 +597,60 @@ test_deadline_sigstop(void **state)
 	assert_int_equal(sup_stats(c->sup)->deadline_kills, 1);
 }
 
+/* A worker that answers garbage is killed, its probe reported with what
+ * was wrong, and the worker that replaces it probes as usual. */
+static void
+test_garbage_from_worker(void **state)
+{
+	struct ctx *c = *state;
+
+	set_target(c, 0, c->open_fd, 0);
+	set_target(c, 1, c->open_fd, 0);
+	worker_mode = WORKER_GARBAGE;
+	start_pool(c, 1, USEC_PER_SEC);
+	worker_mode = WORKER_REAL;
+	submit(c, 0);
+	wait_results(c, 1, 3 * USEC_PER_SEC);
+	assert_false(c->results[0].success);
+	assert_int_equal(c->results[0].reason, REASON_CRASH);
+	if (strstr(c->results[0].error, "worker sent a malformed message") ==
+	    NULL)
+		fail_msg("error: %s", c->results[0].error);
+	submit(c, 1);
+	wait_results(c, 2, 3 * USEC_PER_SEC);
+	if (!c->results[1].success)
+		fail_msg("after the garbage: %s", c->results[1].error);
+	assert_int_equal(c->strays, 0);
+}
+
+/* fork failing with EAGAIN is retried with a growing delay, not in a
+ * busy loop; a probe queued meanwhile waits and runs once fork works. */
+static void
+test_fork_failure_backoff(void **state)
+{
+	struct ctx *c = *state;
+	unsigned calls;
+
+	set_target(c, 0, c->open_fd, 0);
+	start_pool(c, 1, USEC_PER_SEC);
+	run_for(c, 100 * USEC_PER_MSEC);
+	forks_to_fail = 1000;
+	fork_calls = 0;
+	assert_int_equal(kill_children(SIGKILL), 1);
+	submit(c, 0);
+	run_for(c, 1500 * USEC_PER_MSEC);
+	calls = fork_calls;
+	/* At once, then after 50, 100, 200, 400 and 800 ms: six or so. */
+	if (calls < 3 || calls > 10)
+		fail_msg("%u forks tried in 1.5 s", calls);
+	assert_int_equal(c->got, 0);
+	assert_true(sup_stats(c->sup)->spawn_failures >= calls - 1);
+	forks_to_fail = 0;
+	wait_results(c, 1, 5 * USEC_PER_SEC);
+	if (!c->results[0].success)
+		fail_msg("once fork works: %s", c->results[0].error);
+}
+
 /* Every test here runs between setup() and teardown(). */
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
@@ -572,6 +665,8 @@ main(void)
 	    TEST(test_cancel_inflight),
 	    TEST(test_crash_sigsegv),
 	    TEST(test_deadline_sigstop),
+	    TEST(test_garbage_from_worker),
+	    TEST(test_fork_failure_backoff),
 	};
 
 	log_init("test_supervisor", LOG_LEVEL_WARN);
