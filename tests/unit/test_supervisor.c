@@ -32,6 +32,7 @@
 #include "log.h"
 #include "msg.h"
 #include "result.h"
+#include "sandbox.h"
 #include "supervisor.h"
 #include "target.h"
 #include "util.h"
@@ -42,7 +43,7 @@
  * worker_main and fork, as the supervisor sees them (-Wl,--wrap): a
  * worker may be made to answer garbage, and fork to fail with EAGAIN.
  */
-enum worker_mode { WORKER_REAL, WORKER_GARBAGE };
+enum worker_mode { WORKER_REAL, WORKER_GARBAGE, WORKER_FORBIDDEN };
 static enum worker_mode worker_mode; /* read by each child as it starts */
 static unsigned forks_to_fail, fork_calls;
 
@@ -56,8 +57,19 @@ __wrap_worker_main(int fd, void *arg)
 {
 	uint8_t buf[MSG_MAX];
 
+	char why[128];
+	char *argv[] = {"true", NULL};
+
 	if (worker_mode == WORKER_REAL)
 		return __real_worker_main(fd, arg);
+	if (worker_mode == WORKER_FORBIDDEN) {
+		/* A probe gone wrong: in the sandbox, it tries to run a program. */
+		if (sandbox_worker(why, sizeof(why)) == -1 ||
+		    recv(fd, buf, sizeof(buf), 0) <= 0)
+			return 1;
+		execv("/bin/true", argv);
+		return 1;
+	}
 	if (recv(fd, buf, sizeof(buf), 0) > 0)
 		(void)send(fd, "garbage", 7, MSG_NOSIGNAL);
 	(void)recv(fd, buf, sizeof(buf), 0); /* until the supervisor kills */
@@ -344,6 +356,8 @@ setup(void **state)
 	assert_int_equal(event_add(c->ev_accept, NULL), 0);
 	c->refuse_fd = bind_loopback();
 	make_blackhole(c);
+	worker_mode = WORKER_REAL;
+	forks_to_fail = 0;
 	*state = c;
 	return 0;
 }
@@ -637,8 +651,10 @@ test_fork_failure_backoff(void **state)
 	forks_to_fail = 1000;
 	fork_calls = 0;
 	assert_int_equal(kill_children(SIGKILL), 1);
+	/* Submitted once the death is seen, the probe waits for a worker. */
+	run_for(c, 200 * USEC_PER_MSEC);
 	submit(c, 0);
-	run_for(c, 1500 * USEC_PER_MSEC);
+	run_for(c, 1300 * USEC_PER_MSEC);
 	calls = fork_calls;
 	/* At once, then after 50, 100, 200, 400 and 800 ms: six or so. */
 	if (calls < 3 || calls > 10)
@@ -649,6 +665,30 @@ test_fork_failure_backoff(void **state)
 	wait_results(c, 1, 5 * USEC_PER_SEC);
 	if (!c->results[0].success)
 		fail_msg("once fork works: %s", c->results[0].error);
+}
+
+/* A probe that makes a call the sandbox forbids has its worker killed by
+ * SIGSYS: the probe is reported as that crash, and the pool goes on. */
+static void
+test_forbidden_syscall(void **state)
+{
+	struct ctx *c = *state;
+
+	set_target(c, 0, c->open_fd, 0);
+	set_target(c, 1, c->open_fd, 0);
+	worker_mode = WORKER_FORBIDDEN;
+	start_pool(c, 1, USEC_PER_SEC);
+	worker_mode = WORKER_REAL;
+	submit(c, 0);
+	wait_results(c, 1, 3 * USEC_PER_SEC);
+	assert_false(c->results[0].success);
+	assert_int_equal(c->results[0].reason, REASON_CRASH);
+	assert_string_equal(c->results[0].error, "worker crashed: SIGSYS");
+	assert_int_equal(sup_stats(c->sup)->crashes, 1);
+	submit(c, 1);
+	wait_results(c, 2, 3 * USEC_PER_SEC);
+	if (!c->results[1].success)
+		fail_msg("after SIGSYS: %s", c->results[1].error);
 }
 
 /* Every test here runs between setup() and teardown(). */
@@ -667,6 +707,7 @@ main(void)
 	    TEST(test_deadline_sigstop),
 	    TEST(test_garbage_from_worker),
 	    TEST(test_fork_failure_backoff),
+	    TEST(test_forbidden_syscall),
 	};
 
 	log_init("test_supervisor", LOG_LEVEL_WARN);
