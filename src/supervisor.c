@@ -198,12 +198,13 @@ deliver_failure(struct sup *sup, const struct slot *s, struct job job,
     enum reason reason, const char *msg)
 {
 	struct result r;
+	int64_t now = mono_now_us();
+	/* Not started: never sent, or waiting behind a sweep still. */
+	bool started = s != NULL && job.sent_us > 0 && job.sent_us <= now;
 
 	result_init(&r);
-	r.start_us =
-	    s != NULL && job.sent_us > 0 ? job.sent_wall_us : wall_now_us();
-	r.duration_us =
-	    s != NULL && job.sent_us > 0 ? mono_now_us() - job.sent_us : 0;
+	r.start_us = started ? job.sent_wall_us : wall_now_us();
+	r.duration_us = started ? now - job.sent_us : 0;
 	result_fail(&r, reason, "%s", msg);
 	deliver(sup, job, &r);
 }
@@ -273,6 +274,31 @@ job_allowed_us(const struct sup *sup, const struct job *job)
 	return (t->timeout_us > 0 ? t->timeout_us
 	                          : sup->cfg.default_timeout_us) +
 	    sup->cfg.slack_us;
+}
+
+/*
+ * A worker runs together only the sweep jobs waiting when its sweep
+ * starts: one sent to a sweep under way starts when that sweep ends, at
+ * the latest when the last of its probes times out.  Its clock starts
+ * then, so waiting is not counted against its own timeout.
+ */
+static void
+sweep_wait(const struct slot *s, struct job *job)
+{
+	const struct sup *sup = s->sup;
+	int64_t end, after = job->sent_us;
+	unsigned i;
+
+	if (!job->sweep || s->held_sweep == 0)
+		return;
+	for (i = 0; i < s->held; i++) {
+		end = s->jobs[i].sent_us + job_allowed_us(sup, &s->jobs[i]) -
+		    sup->cfg.slack_us;
+		if (end > after)
+			after = end;
+	}
+	job->sent_wall_us += after - job->sent_us;
+	job->sent_us = after;
 }
 
 /*
@@ -682,6 +708,7 @@ slot_send(struct slot *s, struct job job)
 		return -1;
 	job.sent_us = mono_now_us();
 	job.sent_wall_us = wall_now_us();
+	sweep_wait(s, &job);
 	s->jobs[s->held++] = job;
 	if (job.sweep)
 		s->held_sweep++;

@@ -71,6 +71,15 @@ assert_jq "$OUT" '.results[] | select(.target == "icmp://203.0.113.9") |
     .error | test("unreachable \\(from 192\\.0\\.2\\.2\\)$")' \
     "the error names the router"
 
+# A probe that reaches a worker while its sweep runs waits for that sweep
+# and then has its own timeout: it is not killed at a deadline counted
+# from when it was sent.  (One worker, starts 100 ms apart.)
+ip -n "$NS_B" addr add 192.0.2.3/24 dev veth-b$$
+in_a scan --workers 1 --rate 10 --timeout 1s 192.0.2.2 192.0.2.3
+assert_rc 1 "two silent hosts, one worker"
+assert_jq "$OUT" '[.results[].reason] == ["timeout", "timeout"] and
+    ([.results[].sent] == [1, 1])' "the second waits for the first sweep"
+
 # The same through unprivileged ping sockets, which get errors from the
 # kernel's error queue instead of raw packets.
 ip netns exec "$NS_A" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
