@@ -87,6 +87,8 @@ put_value(char *buf, size_t len, size_t *n, const char *v)
 			buf[(*n)++] = *p;
 		} else if (*p == '\n' || *p == '\t')
 			buf[(*n)++] = ' ';
+		else if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			buf[(*n)++] = '?'; /* no escape reaches a terminal */
 		else
 			buf[(*n)++] = *p;
 	}
@@ -163,7 +165,7 @@ log_set_level(enum log_level level)
 static void
 log_vwrite(enum log_level level, int errno_saved, const char *fmt, va_list ap)
 {
-	char msg[1024], line[1200];
+	char msg[1024], line[1200], *p;
 	size_t n;
 
 	if (level > log_threshold)
@@ -172,6 +174,13 @@ log_vwrite(enum log_level level, int errno_saved, const char *fmt, va_list ap)
 	if (errno_saved >= 0 && n < sizeof(msg))
 		snprintf(msg + n, sizeof(msg) - n, ": %s",
 		    strerror(errno_saved));
+	/*
+	 * Messages quote what files and servers sent: their control bytes
+	 * (a CR, an escape sequence) must not reach a terminal or a log.
+	 */
+	for (p = msg; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	capture(level, msg);
 	if (!log_logfmt) {
 		emit(level, msg);

@@ -393,7 +393,7 @@ target_parse_spec(const char *spec, struct target *t, char *errbuf,
 		}
 		if (strchr(rest, '/') != NULL) {
 			snprintf(errbuf, errlen,
-			    "a %s:// target takes no "
+			    "%s:// targets take no "
 			    "path",
 			    target_kind_name(t->kind));
 			return -1;

@@ -96,7 +96,8 @@ struct target_list {
 	size_t *slots;    /* hash of canonical forms: index + 1, 0 free */
 	uint64_t *hashes; /* hash of each target's key, by index */
 	size_t nslots;
-	unsigned errors; /* bad lines seen by target_list_add() */
+	unsigned errors;     /* bad lines seen by target_list_add() */
+	unsigned duplicates; /* dropped by target_list_push() */
 };
 
 /*
@@ -113,6 +114,8 @@ int target_parse_line(const char *line, size_t len, struct target *t,
  */
 int target_list_add(struct target_list *, const char *file, unsigned line,
     const char *text, size_t len);
+/* The most targets one list holds, ranges expanded, as YAML allows. */
+#define TARGET_LIST_MAX 1000000
 /* The most addresses one range (192.0.2.0/24, 192.0.2.1-20) expands to. */
 #define TARGET_RANGE_MAX 65536
 /*

@@ -122,6 +122,13 @@ add_one(void *arg, const char *text, size_t len)
 	char why[512];
 	int rc;
 
+	/* A few lines of ranges would make gigabytes of targets. */
+	if (list->n >= TARGET_LIST_MAX) {
+		snprintf(why, sizeof(why), "more than %d targets",
+		    TARGET_LIST_MAX);
+		report(list, file, line, why);
+		return -1;
+	}
 	if ((rc = target_parse_line(text, len, &t, why, sizeof(why))) <= 0) {
 		if (rc == -1)
 			report(list, file, line, why);
@@ -146,7 +153,8 @@ target_list_push(struct target_list *list, struct target *tp)
 	list_rehash(list);
 	slot = list_lookup(list, key, h);
 	if (*slot != 0) {
-		report_duplicate(t.file, t.line, &list->v[*slot - 1]);
+		if (++list->duplicates <= TARGET_ERRORS_SHOWN)
+			report_duplicate(t.file, t.line, &list->v[*slot - 1]);
 		target_clear(&t);
 		return 0;
 	}
@@ -162,6 +170,29 @@ target_list_push(struct target_list *list, struct target *tp)
 	return 1;
 }
 
+/*
+ * A chunk getline() read, split at every CR not followed by LF as well:
+ * a file with CR line ends (old Macs) is many lines, not one in which a
+ * comment would hide every target after it.
+ */
+static void
+add_lines(struct target_list *list, const char *path, unsigned *lineno,
+    const char *chunk, size_t len)
+{
+	size_t start = 0, i;
+
+	for (i = 0; i < len; i++)
+		if (chunk[i] == '\r' &&
+		    (i + 1 == len || chunk[i + 1] != '\n')) {
+			target_list_add(list, path, ++*lineno, chunk + start,
+			    i - start);
+			start = i + 1;
+		}
+	if (start < len)
+		target_list_add(list, path, ++*lineno, chunk + start,
+		    len - start);
+}
+
 int
 target_load_file(const char *path, struct target_list *list)
 {
@@ -170,15 +201,15 @@ target_load_file(const char *path, struct target_list *list)
 	size_t cap = 0;
 	ssize_t len;
 	unsigned lineno = 0, before = list->errors;
+	unsigned dups_before = list->duplicates;
 	int rc = 0;
 
 	if (strcmp(path, "-") != 0 && (f = fopen(path, "re")) == NULL) {
 		log_error("%s", path);
 		return -1;
 	}
-	while ((len = getline(&line, &cap, f)) != -1) {
-		target_list_add(list, path, ++lineno, line, (size_t)len);
-	}
+	while ((len = getline(&line, &cap, f)) != -1)
+		add_lines(list, path, &lineno, line, (size_t)len);
 	if (ferror(f)) {
 		log_error("%s: read error", path);
 		rc = -1;
@@ -189,5 +220,9 @@ target_load_file(const char *path, struct target_list *list)
 	if (list->errors > TARGET_ERRORS_SHOWN && before <= TARGET_ERRORS_SHOWN)
 		log_errorx("%s: %u more bad lines not shown", path,
 		    list->errors - TARGET_ERRORS_SHOWN);
+	if (list->duplicates > TARGET_ERRORS_SHOWN &&
+	    dups_before <= TARGET_ERRORS_SHOWN)
+		log_warnx("%s: %u more duplicates not shown", path,
+		    list->duplicates - TARGET_ERRORS_SHOWN);
 	return list->errors > before ? -1 : rc;
 }

@@ -163,7 +163,7 @@ bad_both zone-empty-bracketed "invalid IPv6 address 'fe80::1%%'" \
 bad_both url-zone 'IPv6 zones are not supported in URLs' \
     'http://[fe80::1%%25lo]/'
 bad_both empty-label "invalid host name 'a..b'" 'a..b:80'
-bad_both tcp-path 'a tcp:// target takes no path' 'tcp://127.0.0.1:80/'
+bad_both tcp-path 'tcp:// targets take no path' 'tcp://127.0.0.1:80/'
 
 # A host of 254 characters in labels of 63 at most: too long, and only that.
 L63=$(printf '%063d' 0 | tr 0 a)
@@ -180,11 +180,9 @@ bad_txt utf8-in-name 'invalid UTF-8' "$A3 name=caf\\351"
 bad_txt utf8-in-host 'invalid UTF-8' 'caf\351.example:80'
 bad_txt utf8-surrogate 'invalid UTF-8' "$A3 name=\\355\\240\\200"
 bad_txt utf8-truncated 'invalid UTF-8' "$A3 name=\\342\\202"
-# A CR alone ends no line: the two targets are one word, named as they
-# are, CR and all.
-bad_txt lone-cr "invalid IPv6 address '$A3\\r$A4'" "$A3\\r$A4"
-# Control characters in a bad word are written back as they are.
-bad_txt escape-in-port "invalid port '8\\033[2J0': 1..65535" \
+# Control characters in a bad word are written back as '?': no escape
+# sequence reaches the terminal.
+bad_txt escape-in-port "invalid port '8?[2J0': 1..65535" \
     '127.0.0.1:8\033[2J0'
 
 # In YAML the column is that of the offending byte, or of the scalar that
@@ -269,17 +267,19 @@ assert_eq "$(cat "$OUT")" '0 targets' "validate a 5 MiB YAML line: stdout"
 
 # --- what pulse takes ---------------------------------------------------------
 
-# CR LF; a CR inside a name, kept; a line of exactly 4096 bytes before its
-# CR LF; a last line ended by a lone CR.  Each target is probed once.
+# CR LF; a CR alone, which ends a line too (old Mac files), after a
+# comment that must not hide what follows; a line of exactly 4096 bytes
+# before its CR LF; a last line ended by a lone CR.  Each target is probed
+# once.
 f=$E2E_TMP/taken.txt
 N4096=$(head -c $((4096 - ${#A5} - 6)) "$MIB")
-printf '%s\r\n%s name=a\rb\r\n\r\n%s name=%s\r\n%s\r' "$A3" "$A4" "$A5" \
-    "$N4096" "$A6" >"$f"
+printf '%s\r\n%s name=ab # a comment\r\r\n%s name=%s\r\n%s\r' "$A3" "$A4" \
+    "$A5" "$N4096" "$A6" >"$f"
 run_pulse scan -t "$f"
 assert_rc 0 "scan of CR LF, CR and a line of 4096 bytes"
 assert_document "$OUT"
 assert_eq "$(jqr "$OUT" '[.results[] | [.target, .name, .success]]' -c)" \
-    "$(printf '[["tcp://%s","%s",true],["tcp://%s","a\\rb",true],' \
+    "$(printf '[["tcp://%s","%s",true],["tcp://%s","ab",true],' \
     "$A3" "$A3" "$A4"
     printf '["tcp://%s","%s",true],["tcp://%s","%s",true]]' \
     "$A5" "$N4096" "$A6" "$A6")" "results of CR LF, CR and 4096 bytes"
@@ -393,5 +393,23 @@ assert_rc 2 "validate a YAML file of a million and one targets"
 assert_eq "$(cat "$ERR")" "pulse: $f:1000002:3: more than 1000000 targets" \
     "a million and one YAML targets"
 assert_probed 0 "a million lines" "$A1"
+
+# The same target 200 times: 100 warnings, then a count of the rest.
+f=$E2E_TMP/dups.txt
+awk -v t="$A1" 'BEGIN { for (i = 0; i < 200; i++) print t }' >"$f"
+run_pulse validate "$f"
+assert_rc 0 "200 copies of a target"
+assert_eq "$(grep -c 'duplicate of line 1, ignored' "$ERR")" 100 \
+    "duplicate warnings shown"
+assert_contains "$ERR" "$f: 99 more duplicates not shown" "the rest counted"
+
+# Sixteen /16 ranges, 1,048,576 targets: refused at the line that passes
+# a million, as YAML refuses them.
+f=$E2E_TMP/ranges.txt
+awk 'BEGIN { for (i = 1; i <= 16; i++) printf "127.%d.0.0/16:9\n", i }' >"$f"
+run_pulse validate -q "$f"
+assert_rc 2 "more than a million targets from ranges"
+assert_eq "$(cat "$ERR")" "pulse: $f:16: more than 1000000 targets" \
+    "the line that passes the cap"
 
 log "ok"
