@@ -138,6 +138,9 @@ case $(date +%N) in
 esac
 [ -d /proc/self ] || skip "/proc is not mounted"
 
+# Wall-time limits that a test scales by this: above 1 where every pulse
+# process runs far slower on purpose (tests/valgrind/run.sh).
+E2E_SLOW=${E2E_SLOW:-1}
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/pulse-e2e.XXXXXX")
 # Started as root, pulse runs as an unprivileged user once it has set up,
 # and renames --output into place as that user: like /tmp, anyone may
