@@ -34,12 +34,12 @@ batch_on_result(void *arg, uint64_t id, const struct target *t,
 
 	if (id >= b->n || b->done[id])
 		fatalx("second result for %s", t->spec);
-	result_copy(&b->results[id], r);
+	result_store_put(&b->results, (size_t)id, r);
 	b->done[id] = true;
 	if (!r->success)
 		b->nfailed++;
 	if (run->o->on_result != NULL)
-		run->o->on_result(run->o->arg, (size_t)id, &b->results[id]);
+		run->o->on_result(run->o->arg, (size_t)id, r);
 	if (++b->ndone == b->n)
 		event_base_loopbreak(b->base);
 }
@@ -95,6 +95,8 @@ batch_config(struct sup_config *cfg, const struct target_list *list,
 
 	sup_config_defaults(cfg);
 	cfg->workers = o->workers < list->n ? o->workers : (unsigned)list->n;
+	if (o->parallel > 0)
+		cfg->parallel = o->parallel;
 	cfg->default_timeout_us = o->timeout_us;
 	cfg->on_result = batch_on_result;
 	cfg->rate = o->rate;
@@ -145,7 +147,7 @@ batch_run(struct batch *b, const struct target_list *list,
 
 	memset(b, 0, sizeof(*b));
 	b->n = list->n;
-	b->results = xcalloc(list->n, sizeof(*b->results));
+	result_store_init(&b->results, list->n);
 	b->done = xcalloc(list->n, sizeof(*b->done));
 	if ((b->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
@@ -199,11 +201,7 @@ out:
 void
 batch_free(struct batch *b)
 {
-	size_t i;
-
-	for (i = 0; b->results != NULL && i < b->n; i++)
-		result_release(&b->results[i]);
-	free(b->results);
+	result_store_free(&b->results);
 	free(b->done);
 	if (b->base != NULL)
 		event_base_free(b->base);

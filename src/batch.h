@@ -7,12 +7,14 @@
 #include <stdint.h>
 
 #include "result.h"
+#include "result_store.h"
 #include "target.h"
 
 struct atomic_file;
 
 struct batch_opts {
-	unsigned workers; /* at most this many, never more than targets */
+	unsigned workers;  /* at most this many, never more than targets */
+	unsigned parallel; /* TCP or HTTP probes a worker runs at once */
 	int64_t timeout_us;
 	int64_t grace_us; /* after the first SIGTERM/SIGINT */
 	double rate;      /* probes started per second, 0: no cap */
@@ -27,7 +29,7 @@ struct batch_opts {
 };
 
 struct batch {
-	struct result *results; /* results[i] belongs to targets->v[i] */
+	struct result_store results; /* result i belongs to targets->v[i] */
 	size_t n;
 	unsigned workers; /* the pool size used */
 	int signo;        /* the first signal received, or 0 */

@@ -236,6 +236,7 @@ cmd_check(int argc, char **argv)
 	struct check_opts o;
 	struct target_list list;
 	struct batch b;
+	struct result r;
 	int help = 0, rc;
 
 	memset(&o, 0, sizeof(o));
@@ -264,14 +265,20 @@ cmd_check(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	o.run.grace_us = 0;
-	if ((rc = batch_run(&b, &list, &o.run)) < 0)
+	result_init(&r);
+	if ((rc = batch_run(&b, &list, &o.run)) < 0) {
 		rc = rc == -2 ? EXIT_USAGE : EXIT_INTERNAL;
-	else if (check_print(&o, &list.v[0], &b.results[0]) == -1)
+		goto out;
+	}
+	result_store_get(&b.results, 0, &r);
+	if (check_print(&o, &list.v[0], &r) == -1)
 		rc = EXIT_INTERNAL;
 	else if (b.signo != 0)
 		rc = 128 + b.signo;
 	else
-		rc = b.results[0].success ? EXIT_UP : EXIT_DOWN;
+		rc = r.success ? EXIT_UP : EXIT_DOWN;
+out:
+	result_release(&r);
 	batch_free(&b);
 	target_list_free(&list);
 	return rc;

@@ -278,18 +278,21 @@ int
 output_json_write(FILE *f, const struct scan_report *rep)
 {
 	json_object *o;
+	struct result tmp;
 	size_t i;
 
 	if (put_head(f, rep) == -1)
 		return -1;
+	result_init(&tmp);
 	for (i = 0; i < rep->n; i++) {
-		o = output_json_result(&rep->targets[i], &rep->results[i],
-		    rep->default_timeout_us);
+		o = output_json_result(&rep->targets[i],
+		    scan_report_result(rep, i, &tmp), rep->default_timeout_us);
 		fputs(i == 0 ? "\n" : ",\n", f);
 		put_indented(f,
 		    json_object_to_json_string_ext(o, JSON_LINE_FLAGS));
 		json_object_put(o);
 	}
+	result_release(&tmp);
 	fputs(rep->n > 0 ? "\n  ]\n}\n" : " ]\n}\n", f);
 	return ferror(f) ? -1 : 0;
 }

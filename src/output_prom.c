@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "output.h"
@@ -555,11 +556,29 @@ report_get(void *arg, size_t i, const struct target **t,
 	*r = &rep->results[i];
 }
 
+/*
+ * Each metric family walks every result, so results kept encoded are
+ * decoded once, into an array, for the time of the write.
+ */
 int
 output_prom_write(FILE *f, const struct scan_report *rep)
 {
-	if (output_prom_write_probes(f, rep->n, report_get, (void *)rep) == -1)
-		return -1;
-	put_scan(f, rep);
-	return ferror(f) ? -1 : 0;
+	struct scan_report whole = *rep;
+	struct result *all = NULL;
+	size_t i;
+	int rc;
+
+	if (rep->results == NULL) {
+		all = xcalloc(rep->n > 0 ? rep->n : 1, sizeof(*all));
+		for (i = 0; i < rep->n; i++)
+			result_store_get(rep->store, i, &all[i]);
+		whole.results = all;
+	}
+	rc = output_prom_write_probes(f, whole.n, report_get, &whole);
+	if (rc == 0)
+		put_scan(f, &whole);
+	for (i = 0; all != NULL && i < rep->n; i++)
+		result_release(&all[i]);
+	free(all);
+	return rc == -1 || ferror(f) ? -1 : 0;
 }

@@ -214,14 +214,18 @@ static void
 measure(const struct scan_report *rep, struct widths *w)
 {
 	char buf[32];
+	struct result tmp;
+	const struct result *r;
 	size_t i, n;
 
+	result_init(&tmp);
 	w->state = strlen("STATE");
 	w->name = strlen("NAME");
 	w->kind = strlen("KIND");
 	w->time = strlen("TIME");
 	for (i = 0; i < rep->n; i++) {
-		if ((n = strlen(state_word(&rep->results[i]))) > w->state)
+		r = scan_report_result(rep, i, &tmp);
+		if ((n = strlen(state_word(r))) > w->state)
 			w->state = n;
 		n = shown_cols(target_name(&rep->targets[i]), NAME_COLS_MAX);
 		if (n > w->name)
@@ -229,10 +233,11 @@ measure(const struct scan_report *rep, struct widths *w)
 		n = strlen(target_kind_name(rep->targets[i].kind));
 		if (n > w->kind)
 			w->kind = n;
-		time_text(&rep->results[i], buf, sizeof(buf));
+		time_text(r, buf, sizeof(buf));
 		if ((n = strlen(buf)) > w->time)
 			w->time = n;
 	}
+	result_release(&tmp);
 }
 
 static void
@@ -278,6 +283,7 @@ int
 output_table_write(FILE *f, const struct scan_report *rep, bool colour)
 {
 	struct widths w;
+	struct result tmp;
 	size_t i;
 
 	if (rep->n > 0) {
@@ -286,9 +292,11 @@ output_table_write(FILE *f, const struct scan_report *rep, bool colour)
 		    "%-*s" GAP "%-*s" GAP "%-*s" GAP "%*s" GAP "DETAIL\n",
 		    (int)w.state, "STATE", (int)w.name, "NAME", (int)w.kind,
 		    "KIND", (int)w.time, "TIME");
+		result_init(&tmp);
 		for (i = 0; i < rep->n; i++)
-			put_row(f, &w, &rep->targets[i], &rep->results[i],
-			    colour);
+			put_row(f, &w, &rep->targets[i],
+			    scan_report_result(rep, i, &tmp), colour);
+		result_release(&tmp);
 	}
 	put_summary(f, rep);
 	return ferror(f) ? -1 : 0;

@@ -163,6 +163,7 @@ emit_document(yaml_emitter_t *em, const struct scan_report *rep)
 {
 	yaml_event_t ev;
 	json_object *o;
+	struct result tmp;
 	size_t i;
 	int rc;
 
@@ -184,14 +185,16 @@ emit_document(yaml_emitter_t *em, const struct scan_report *rep)
 	        YAML_BLOCK_SEQUENCE_STYLE) ||
 	    emit(em, &ev) == -1)
 		return -1;
-	for (i = 0; i < rep->n; i++) {
-		o = output_json_result(&rep->targets[i], &rep->results[i],
-		    rep->default_timeout_us);
+	result_init(&tmp);
+	for (i = 0; i < rep->n && rc != -1; i++) {
+		o = output_json_result(&rep->targets[i],
+		    scan_report_result(rep, i, &tmp), rep->default_timeout_us);
 		rc = emit_value(em, o, 2);
 		json_object_put(o);
-		if (rc == -1)
-			return -1;
 	}
+	result_release(&tmp);
+	if (rc == -1)
+		return -1;
 	yaml_sequence_end_event_initialize(&ev);
 	if (emit(em, &ev) == -1)
 		return -1;

@@ -47,6 +47,8 @@ probe_env_free(struct probe_env *env)
 {
 	probe_http_ctx_free(env->http);
 	env->http = NULL;
+	probe_tcp_batch_free(env->tcp);
+	env->tcp = NULL;
 }
 
 uint64_t

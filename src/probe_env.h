@@ -7,6 +7,7 @@
 #include "icmp_sock.h"
 
 struct probe_http_ctx;
+struct probe_tcp_batch;
 
 struct allowlist;
 
@@ -15,6 +16,7 @@ struct probe_env {
 	uint16_t echo_seq;             /* next echo sequence number */
 	uint64_t rng;                  /* xorshift state for cookies */
 	struct probe_http_ctx *http;   /* made by the first HTTP probe */
+	struct probe_tcp_batch *tcp;   /* made by the first TCP batch */
 	const struct allowlist *allow; /* of restricted probes, never NULL */
 };
 

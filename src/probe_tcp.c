@@ -15,6 +15,7 @@
 
 #include "probe_tcp.h"
 #include "allowlist.h"
+#include "log.h"
 #include "resolve.h"
 #include "util.h"
 
@@ -84,6 +85,55 @@ close_reset(int fd)
 }
 
 /*
+ * Start a connect to sa: 1 connected at once, 0 under way (*fdp set),
+ * -1 failed (r says why; *fdp is -1).
+ */
+static int
+tcp_start(const struct sockaddr *sa, socklen_t salen, int *fdp,
+    struct result *r)
+{
+	int fd;
+
+	*fdp = -1;
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1) {
+		result_fail(r, REASON_INTERNAL, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, sa, salen) == 0) {
+		*fdp = fd;
+		return 1;
+	}
+	if (errno != EINPROGRESS) {
+		connect_failed(r, errno);
+		close(fd);
+		return -1;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/*
+ * A connect under way on fd came to an end (poll said so): 1 connected,
+ * else 0 with r saying why.
+ */
+static int
+tcp_finish(int fd, struct result *r)
+{
+	int err = 0;
+	socklen_t errlen = sizeof(err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) == -1)
+		err = errno;
+	/* A reset reaches only an established connection: the port accepted. */
+	if (err == 0 || err == ECONNRESET)
+		return 1;
+	connect_failed(r, err);
+	return 0;
+}
+
+/*
  * Try one address.  Returns 1 connected, 0 failed fast (try the next
  * address), -1 failed for good (deadline spent or a local error).
  */
@@ -91,25 +141,12 @@ static int
 try_connect(const struct sockaddr *sa, socklen_t salen, int64_t deadline_us,
     struct result *r)
 {
-	int fd, err = 0, rc;
-	socklen_t errlen = sizeof(err);
-	int64_t t0;
+	int fd, rc;
+	int64_t t0 = mono_now_us();
 
-	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd == -1) {
-		result_fail(r, REASON_INTERNAL, "socket: %s", strerror(errno));
-		return -1;
-	}
-	t0 = mono_now_us();
-	if (connect(fd, sa, salen) == 0)
-		goto connected;
-	if (errno != EINPROGRESS) {
-		connect_failed(r, errno);
-		close(fd);
+	if ((rc = tcp_start(sa, salen, &fd, r)) == -1)
 		return r->reason == REASON_INTERNAL ? -1 : 0;
-	}
-	if ((rc = wait_writable(fd, deadline_us)) <= 0) {
+	if (rc == 0 && (rc = wait_writable(fd, deadline_us)) <= 0) {
 		if (rc == 0)
 			result_fail(r, REASON_TIMEOUT, "connect timed out");
 		else
@@ -118,17 +155,10 @@ try_connect(const struct sockaddr *sa, socklen_t salen, int64_t deadline_us,
 		close(fd);
 		return -1;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) == -1)
-		err = errno;
-	/* A reset reaches only an established connection: the port accepted. */
-	if (err == ECONNRESET)
-		goto connected;
-	if (err != 0) {
-		connect_failed(r, err);
+	if (rc == 1 && tcp_finish(fd, r) == 0) {
 		close(fd);
 		return 0;
 	}
-connected:
 	r->connect_us = mono_now_us() - t0;
 	close_reset(fd);
 	return 1;
@@ -158,4 +188,167 @@ probe_tcp_run(const struct target *t, int64_t deadline_us, struct result *r)
 		r->reason = REASON_NONE;
 		r->error[0] = '\0';
 	}
+}
+
+/* One connect of a batch. */
+struct tcp_entry {
+	int fd; /* -1: the entry is free */
+	int64_t t0, deadline_us;
+	struct result *r;
+	void *cookie;
+};
+
+struct probe_tcp_batch {
+	struct tcp_entry *v;
+	struct pollfd *pfd; /* room for every entry and the caller's fd */
+	unsigned *map;      /* pfd[i] watches v[map[i]] */
+	unsigned max, active;
+};
+
+struct probe_tcp_batch *
+probe_tcp_batch_new(unsigned max)
+{
+	struct probe_tcp_batch *b = xcalloc(1, sizeof(*b));
+	unsigned i;
+
+	b->max = max;
+	b->v = xcalloc(max, sizeof(*b->v));
+	b->pfd = xcalloc(max + 1, sizeof(*b->pfd));
+	b->map = xcalloc(max, sizeof(*b->map));
+	for (i = 0; i < max; i++)
+		b->v[i].fd = -1;
+	return b;
+}
+
+void
+probe_tcp_batch_free(struct probe_tcp_batch *b)
+{
+	unsigned i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->max; i++)
+		if (b->v[i].fd != -1)
+			close(b->v[i].fd);
+	free(b->v);
+	free(b->pfd);
+	free(b->map);
+	free(b);
+}
+
+unsigned
+probe_tcp_batch_active(const struct probe_tcp_batch *b)
+{
+	return b->active;
+}
+
+/* The probe is connected: note the time and hang up with a reset. */
+static void
+entry_connected(struct tcp_entry *e)
+{
+	e->r->connect_us = mono_now_us() - e->t0;
+	e->r->success = true;
+	e->r->reason = REASON_NONE;
+	e->r->error[0] = '\0';
+	close_reset(e->fd);
+}
+
+int
+probe_tcp_batch_add(struct probe_tcp_batch *b, const struct target *t,
+    int64_t deadline_us, struct result *r, void *cookie)
+{
+	struct resolved addrs;
+	struct tcp_entry *e = NULL;
+	int family = t->ipv == 4 ? AF_INET : t->ipv == 6 ? AF_INET6 : 0;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < b->max && e == NULL; i++)
+		if (b->v[i].fd == -1)
+			e = &b->v[i];
+	if (e == NULL)
+		return -1;
+	/* A literal: no lookup that could hold the others up. */
+	if (resolve_host(t->host, t->port, family, deadline_us, &addrs, r) ==
+	        -1 ||
+	    (t->allow != NULL && allowlist_filter(t->allow, &addrs, r) == -1))
+		return 1;
+	resolve_ntop(&addrs.v[0], r->address, sizeof(r->address));
+	e->t0 = mono_now_us();
+	e->deadline_us = deadline_us;
+	e->r = r;
+	e->cookie = cookie;
+	rc = tcp_start((struct sockaddr *)&addrs.v[0].ss, addrs.v[0].len,
+	    &e->fd, r);
+	if (rc == 0) {
+		b->active++;
+		return 0;
+	}
+	if (rc == 1)
+		entry_connected(e);
+	e->fd = -1;
+	return 1;
+}
+
+/* Poll timeout: until the earliest deadline, at most a second. */
+static int
+batch_wait_ms(const struct probe_tcp_batch *b, int64_t now)
+{
+	int64_t first = now + USEC_PER_SEC;
+	unsigned i;
+
+	for (i = 0; i < b->max; i++)
+		if (b->v[i].fd != -1 && b->v[i].deadline_us < first)
+			first = b->v[i].deadline_us;
+	return first <= now ? 0 : (int)((first - now + 999) / 1000);
+}
+
+/* Settle entry i after poll: connected, refused, or out of time. */
+static bool
+entry_settle(struct tcp_entry *e, short revents, int64_t now)
+{
+	if (revents != 0) {
+		if (tcp_finish(e->fd, e->r) == 1) {
+			entry_connected(e);
+			e->fd = -1;
+			return true;
+		}
+	} else if (now >= e->deadline_us)
+		result_fail(e->r, REASON_TIMEOUT, "connect timed out");
+	else
+		return false;
+	close(e->fd);
+	e->fd = -1;
+	return true;
+}
+
+int
+probe_tcp_batch_run(struct probe_tcp_batch *b, int fd, probe_tcp_done_cb done,
+    void *arg)
+{
+	unsigned i, n = 0;
+	int64_t now = mono_now_us();
+	int rc, readable = 0;
+
+	for (i = 0; i < b->max; i++) {
+		if (b->v[i].fd == -1)
+			continue;
+		b->pfd[n] = (struct pollfd){b->v[i].fd, POLLOUT, 0};
+		b->map[n++] = i;
+	}
+	b->pfd[n] = (struct pollfd){fd, POLLIN, 0};
+	rc = poll(b->pfd, n + (fd >= 0), batch_wait_ms(b, now));
+	if (rc == -1 && errno != EINTR)
+		fatal("poll");
+	now = mono_now_us();
+	for (i = 0; i < n; i++) {
+		if (!entry_settle(&b->v[b->map[i]],
+		        rc > 0 ? b->pfd[i].revents : 0, now))
+			continue;
+		b->active--;
+		done(arg, b->v[b->map[i]].cookie);
+	}
+	if (rc > 0 && fd >= 0 && (b->pfd[n].revents & (POLLIN | POLLHUP)))
+		readable = 1;
+	return readable;
 }

@@ -24,6 +24,7 @@
 #include "supervisor.h"
 #include "target.h"
 #include "util.h"
+#include "worker.h"
 
 #define SCAN_DEFAULT_WORKERS 16
 #define SCAN_MAX_WORKERS 4096
@@ -61,6 +62,9 @@ cmd_scan_usage(FILE *f)
 	    "                       it ends in .yaml or .yml)\n"
 	    "  -c, --config FILE    read targets from the YAML file FILE\n"
 	    "  -w, --workers N      worker processes, 1..4096 (default 16)\n"
+	    "      --parallel N     TCP or HTTP probes each worker runs at "
+	    "once,\n"
+	    "                       1..64 (default 8)\n"
 	    "      --timeout DUR    default probe timeout (default 5s)\n"
 	    "      --grace DUR      drain time after SIGTERM/SIGINT "
 	    "(default 5s)\n"
@@ -92,6 +96,7 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 	    {"targets", required_argument, NULL, 't'},
 	    {"config", required_argument, NULL, 'c'},
 	    {"workers", required_argument, NULL, 'w'},
+	    {"parallel", required_argument, NULL, 'P'},
 	    {"timeout", required_argument, NULL, 'T'},
 	    {"grace", required_argument, NULL, 'G'},
 	    {"format", required_argument, NULL, 'f'},
@@ -109,6 +114,7 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 	int ch;
 
 	o->run.workers = SCAN_DEFAULT_WORKERS;
+	o->run.parallel = WORKER_PARALLEL_DEFAULT;
 	o->run.timeout_us = SCAN_DEFAULT_TIMEOUT_US;
 	o->run.grace_us = SCAN_DEFAULT_GRACE_US;
 	optind = 1;
@@ -125,6 +131,14 @@ scan_parse_args(int argc, char **argv, struct scan_opts *o, int *help)
 				return -1;
 			}
 			o->run.workers = (unsigned)v;
+			break;
+		case 'P':
+			if (parse_int_range(optarg, 1, WORKER_PARALLEL_MAX, &v,
+			        why, sizeof(why)) == -1) {
+				log_errorx("--parallel: %s", why);
+				return -1;
+			}
+			o->run.parallel = (unsigned)v;
 			break;
 		case 'T':
 			if (duration_flag("timeout", optarg, USEC_PER_MSEC,
@@ -337,7 +351,7 @@ cmd_scan(int argc, char **argv)
 	}
 	rep.duration_us = mono_now_us() - t0;
 	rep.targets = sc.targets.v;
-	rep.results = sc.batch.results;
+	rep.store = &sc.batch.results;
 	rep.n = sc.targets.n;
 	rep.default_timeout_us = sc.opts.run.timeout_us;
 	rep.workers = sc.batch.workers;

@@ -7,11 +7,14 @@
 #include <stdint.h>
 
 #include "result.h"
+#include "result_store.h"
 #include "target.h"
 
 struct scan_report {
 	const struct target *targets; /* in input order */
-	const struct result *results; /* results[i] belongs to targets[i] */
+	/* results[i] belongs to targets[i]; NULL when they are in store */
+	const struct result *results;
+	const struct result_store *store;
 	size_t n;
 	int64_t start_us; /* wall clock */
 	int64_t duration_us;
@@ -24,6 +27,12 @@ struct scan_counts {
 	size_t total, up, down, cancelled;
 };
 
+/*
+ * Result i: in the array, or decoded from the store into *tmp, which the
+ * caller set up with result_init() and releases when done with it.
+ */
+const struct result *scan_report_result(const struct scan_report *, size_t i,
+    struct result *tmp);
 void scan_report_count(const struct scan_report *, struct scan_counts *);
 
 #endif

@@ -49,6 +49,9 @@ cmd_serve_usage(FILE *f)
 	    "      --timeout DUR    probe timeout without timeout= (default "
 	    "5s)\n"
 	    "  -w, --workers N      worker processes, 1..4096 (default 16)\n"
+	    "      --parallel N     TCP or HTTP probes each worker runs at "
+	    "once,\n"
+	    "                       1..64 (default 8)\n"
 	    "      --user USER      run as USER once started as root "
 	    "(default pulse)\n"
 	    "      --no-sandbox     workers without their system-call filter "
@@ -105,6 +108,14 @@ serve_option(int ch, struct serve_opts *o)
 		}
 		o->workers = (unsigned)v;
 		return 0;
+	case 'p':
+		if (parse_int_range(optarg, 1, WORKER_PARALLEL_MAX, &v, why,
+		        sizeof(why)) == -1) {
+			log_errorx("--parallel: %s", why);
+			return -1;
+		}
+		o->parallel = (unsigned)v;
+		return 0;
 	case 'U':
 		o->user = optarg;
 		return 0;
@@ -160,6 +171,7 @@ serve_parse_args(int argc, char **argv, struct serve_opts *o, int *help)
 	    {"timeout", required_argument, NULL, 'T'},
 	    {"grace", required_argument, NULL, 'G'},
 	    {"workers", required_argument, NULL, 'w'},
+	    {"parallel", required_argument, NULL, 'p'},
 	    {"user", required_argument, NULL, 'U'},
 	    {"no-sandbox", no_argument, NULL, 'N'},
 	    {"enable-reload", no_argument, NULL, 'R'},
@@ -422,6 +434,7 @@ serve_config(struct serve *srv, struct sup_config *cfg)
 {
 	sup_config_defaults(cfg);
 	cfg->workers = srv->opts.workers;
+	cfg->parallel = srv->opts.parallel;
 	cfg->default_timeout_us = srv->opts.timeout_us;
 	cfg->on_result = srv_on_result;
 	cfg->arg = srv;
@@ -442,6 +455,7 @@ serve_init(struct serve *srv)
 	srv->opts.timeout_us = SERVE_DEFAULT_TIMEOUT_US;
 	srv->opts.grace_us = SERVE_DEFAULT_GRACE_US;
 	srv->opts.workers = SERVE_DEFAULT_WORKERS;
+	srv->opts.parallel = WORKER_PARALLEL_DEFAULT;
 	for (k = 0; k < 4; k++)
 		histogram_init(&srv->duration[k], duration_bounds);
 	histogram_init(&srv->delay, delay_bounds);

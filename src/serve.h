@@ -60,6 +60,7 @@ struct serve_opts {
 	int64_t timeout_us;  /* for targets without timeout= */
 	int64_t grace_us;
 	unsigned workers;
+	unsigned parallel; /* TCP or HTTP probes a worker runs at once */
 	const char *user;
 	bool enable_reload;
 	bool no_sandbox;        /* workers without seccomp */

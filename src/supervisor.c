@@ -42,7 +42,7 @@ struct job {
 	const struct target *target;
 	uint64_t id;
 	bool sweep;           /* an ICMP probe a worker may run in a sweep */
-	bool http;            /* an HTTP probe, run beside others */
+	uint8_t side;         /* TCP or HTTP: runs beside others of its kind */
 	int64_t sent_us;      /* monotonic time it started (or was sent) */
 	int64_t sent_wall_us; /* the same, on the wall clock */
 };
@@ -73,8 +73,7 @@ struct jobq {
  * worker runs all that wait in its socket at once, as one sweep.
  */
 #define SUP_HOLD_MAX PROBE_ICMP_GROUP_MAX
-/* A slot holding only HTTP probes takes as many as its worker runs at once. */
-#define SUP_HTTP_MAX PROBE_HTTP_BATCH_MAX
+_Static_assert(WORKER_PARALLEL_MAX <= SUP_HOLD_MAX, "a slot holds a batch");
 enum { CLASS_ICMP, CLASS_PLAIN, CLASS_MAX };
 
 struct idle_stack {
@@ -92,7 +91,8 @@ struct slot {
 	struct event *ev_respawn;
 	struct job jobs[SUP_HOLD_MAX]; /* jobs[0] runs, the rest wait */
 	unsigned held_sweep;           /* how many of them may run in a sweep */
-	unsigned held_http;            /* how many are HTTP probes */
+	unsigned held_side;            /* how many run beside the others */
+	uint8_t side_kind;             /* the kind of those */
 	unsigned held;
 	bool in_spare;                /* listed on its class's spare stack */
 	uint64_t stale[SUP_HOLD_MAX]; /* cancelled while waiting in it */
@@ -105,6 +105,9 @@ struct slot {
 	struct worker_ctx ctx; /* what its workers inherit */
 	int class;             /* CLASS_ICMP if it has ICMP sockets */
 	unsigned failures;     /* deaths since the last good answer */
+	/* Requests encoded in sup->out, sent together at the end of dispatch */
+	size_t pend_off[SUP_HOLD_MAX], pend_len[SUP_HOLD_MAX];
+	unsigned npend;
 };
 
 struct sup {
@@ -122,6 +125,10 @@ struct sup {
 	bool draining;
 	int64_t starved_since; /* when the last worker was lost */
 	struct sup_stats stats;
+	uint8_t *out; /* encoded requests not sent yet */
+	size_t out_used, out_cap;
+	unsigned *dirty; /* slots with requests in out */
+	unsigned ndirty;
 };
 
 static void sup_dispatch(struct sup *);
@@ -263,7 +270,7 @@ slot_grouped(const struct slot *s)
 {
 	return s->held > 0 &&
 	    ((s->class == CLASS_ICMP && s->held_sweep == s->held) ||
-	        s->held_http == s->held);
+	        s->held_side == s->held);
 }
 
 static int64_t
@@ -333,17 +340,18 @@ slot_arm(struct slot *s, bool head_starts)
 }
 
 /*
- * How many jobs s may hold if the next is a sweep or HTTP job.  An HTTP
- * probe may take its whole timeout on a slow server, so nothing else
- * waits behind one; more HTTP probes run beside it.
+ * How many jobs s may hold if the next is a sweep job, or one that runs
+ * beside others of its kind (side).  Such a probe may take its whole
+ * timeout on a slow server, so nothing else waits behind it; up to
+ * --parallel of its kind run beside it.
  */
 static unsigned
-slot_depth(const struct slot *s, bool sweep, bool http)
+slot_depth(const struct slot *s, bool sweep, uint8_t side)
 {
 	if (s->class == CLASS_ICMP && sweep && s->held_sweep == s->held)
 		return SUP_HOLD_MAX;
-	if (s->held > 0 && s->held_http == s->held)
-		return http ? SUP_HTTP_MAX : 1;
+	if (s->held > 0 && s->held_side == s->held)
+		return side == s->side_kind ? s->sup->cfg.parallel : 1;
 	return SUP_DEPTH;
 }
 
@@ -351,8 +359,8 @@ slot_depth(const struct slot *s, bool sweep, bool http)
 static bool
 slot_has_room(const struct slot *s)
 {
-	return s->held <
-	    slot_depth(s, s->held_sweep == s->held, s->held_http == s->held);
+	return s->held < slot_depth(s, s->held_sweep == s->held,
+	                     s->held_side == s->held ? s->side_kind : 0);
 }
 
 /* Take jobs[i] out of s. */
@@ -366,8 +374,8 @@ slot_remove(struct slot *s, unsigned i)
 	s->held--;
 	if (job.sweep)
 		s->held_sweep--;
-	if (job.http)
-		s->held_http--;
+	if (job.side)
+		s->held_side--;
 	return job;
 }
 
@@ -643,7 +651,7 @@ slot_reaped(struct slot *s, int status)
 	close(s->fd);
 	s->fd = -1;
 	s->pid = 0;
-	s->held = s->held_sweep = s->held_http = 0;
+	s->held = s->held_sweep = s->held_side = 0;
 	s->nstale = 0;
 	sup->alive--;
 	if (sup->alive == 0)
@@ -684,13 +692,27 @@ sup_on_sigchld(evutil_socket_t sig, short what, void *arg)
 	sup_dispatch(sup);
 }
 
-/* Give job to worker s; -1 if the worker could not take it. */
-static int
+/* Room for one more encoded request in sup->out. */
+static uint8_t *
+out_reserve(struct sup *sup)
+{
+	if (sup->out_cap - sup->out_used < MSG_MAX) {
+		sup->out_cap = sup->out_cap * 2 + MSG_MAX;
+		sup->out = xreallocarray(sup->out, sup->out_cap, 1);
+	}
+	return sup->out + sup->out_used;
+}
+
+/*
+ * Give job to worker s: its request is encoded now and sent with the
+ * others of this dispatch by slot_flush().
+ */
+static void
 slot_send(struct slot *s, struct job job)
 {
 	struct sup *sup = s->sup;
 	struct msg_probe_req req;
-	uint8_t buf[MSG_MAX];
+	uint8_t *buf = out_reserve(sup);
 	ssize_t n;
 
 	memset(&req, 0, sizeof(req));
@@ -702,24 +724,84 @@ slot_send(struct slot *s, struct job job)
 	req.target.spec = req.target.name = NULL;
 	if (req.target.kind == TARGET_ICMP && req.target.count == 0)
 		req.target.count = sup->cfg.default_count;
-	if ((n = msg_encode_probe_req(&req, buf, sizeof(buf))) == -1)
+	if ((n = msg_encode_probe_req(&req, buf, MSG_MAX)) == -1)
 		fatalx("probe request for %s does not fit", job.target->spec);
-	if (send(s->fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
-		return -1;
+	if (s->npend == 0)
+		sup->dirty[sup->ndirty++] = s->index;
+	s->pend_off[s->npend] = sup->out_used;
+	s->pend_len[s->npend++] = (size_t)n;
+	sup->out_used += (size_t)n;
 	job.sent_us = mono_now_us();
 	job.sent_wall_us = wall_now_us();
 	sweep_wait(s, &job);
 	s->jobs[s->held++] = job;
 	if (job.sweep)
 		s->held_sweep++;
-	if (job.http)
-		s->held_http++;
+	if (job.side) {
+		s->held_side++;
+		s->side_kind = job.side;
+	}
 	/* A job joining a group may have the earliest deadline of all. */
 	if (s->held == 1 || slot_grouped(s))
 		slot_arm(s, false);
 	if (slot_has_room(s))
 		spare_push(sup, s);
-	return 0;
+}
+
+/*
+ * Send the requests s was given, in one system call when they fit the
+ * socket.  Those a dead or full socket would not take go back to the
+ * head of their queue, and the worker is killed.
+ */
+static void
+slot_flush(struct slot *s)
+{
+	struct sup *sup = s->sup;
+	struct mmsghdr m[SUP_HOLD_MAX];
+	struct iovec iov[SUP_HOLD_MAX];
+	unsigned i, sent = 0;
+	int n;
+
+	memset(m, 0, s->npend * sizeof(m[0]));
+	for (i = 0; i < s->npend; i++) {
+		iov[i].iov_base = sup->out + s->pend_off[i];
+		iov[i].iov_len = s->pend_len[i];
+		m[i].msg_hdr.msg_iov = &iov[i];
+		m[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (sent < s->npend) {
+		n = sendmmsg(s->fd, m + sent, s->npend - sent,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		sent += (unsigned)n;
+	}
+	if (sent < s->npend) {
+		/* The unsent ones are the last held: the worker never saw them. */
+		for (i = s->npend; i > sent; i--) {
+			struct job job = slot_remove(s, s->held - 1);
+
+			jobq_unpop(&sup->queue[job_class(&job)], job);
+		}
+		if (s->held == 0)
+			evtimer_del(s->ev_deadline);
+		slot_kill(s, KILL_PROTOCOL, "worker socket failed");
+	}
+	s->npend = 0;
+}
+
+/* Send every request encoded by this dispatch. */
+static void
+sup_flush(struct sup *sup)
+{
+	unsigned i;
+
+	for (i = 0; i < sup->ndirty; i++)
+		slot_flush(&sup->slots[sup->dirty[i]]);
+	sup->ndirty = 0;
+	sup->out_used = 0;
 }
 
 /*
@@ -767,7 +849,7 @@ sup_on_rate(evutil_socket_t fd, short what, void *arg)
 
 /* Pop a live slot from a spare stack that still has room, or NULL. */
 static struct slot *
-spare_pop(struct sup *sup, int class, bool sweep, bool http)
+spare_pop(struct sup *sup, int class, bool sweep, uint8_t side)
 {
 	struct idle_stack *st = &sup->spare[class];
 	struct slot *s;
@@ -776,7 +858,7 @@ spare_pop(struct sup *sup, int class, bool sweep, bool http)
 		s = &sup->slots[st->v[--st->n]];
 		s->in_spare = false;
 		if (s->pid > 0 && s->kill_reason == KILL_NONE && s->held > 0 &&
-		    s->held < slot_depth(s, sweep, http))
+		    s->held < slot_depth(s, sweep, side))
 			return s;
 	}
 	return NULL;
@@ -800,16 +882,17 @@ slot_for(struct sup *sup, int jc)
 {
 	const struct jobq *q = &sup->queue[jc];
 	bool any = jc == CLASS_PLAIN && sup->queue[CLASS_ICMP].len == 0;
-	bool sweep = q->v[q->head].sweep, http = q->v[q->head].http;
+	bool sweep = q->v[q->head].sweep;
+	uint8_t side = q->v[q->head].side;
 	struct slot *s;
 
 	if ((s = idle_pop(sup, jc)) != NULL)
 		return s;
 	if (any && (s = idle_pop(sup, CLASS_ICMP)) != NULL)
 		return s;
-	if ((s = spare_pop(sup, jc, sweep, http)) != NULL)
+	if ((s = spare_pop(sup, jc, sweep, side)) != NULL)
 		return s;
-	if (any && (s = spare_pop(sup, CLASS_ICMP, sweep, http)) != NULL)
+	if (any && (s = spare_pop(sup, CLASS_ICMP, sweep, side)) != NULL)
 		return s;
 	return NULL;
 }
@@ -827,22 +910,19 @@ sup_dispatch(struct sup *sup)
 			    (s = slot_for(sup, jc)) != NULL)
 				break;
 		if (jc == CLASS_MAX)
-			return;
+			break;
 		rate_take(sup);
 		job = jobq_pop(&sup->queue[jc]);
-		if (slot_send(s, job) == -1) {
-			/* A dead worker: its reaping respawns the slot. */
-			jobq_unpop(&sup->queue[jc], job);
-			slot_kill(s, KILL_PROTOCOL, "worker socket failed");
-		}
+		slot_send(s, job);
 	}
+	sup_flush(sup);
 }
 
 void
 sup_submit(struct sup *sup, const struct target *t, uint64_t id)
 {
-	struct job job = {t, id, target_sweepable(t), t->kind == TARGET_HTTP, 0,
-	    0};
+	struct job job = {t, id, target_sweepable(t),
+	    target_runs_beside(t) ? (uint8_t)t->kind : 0, 0, 0};
 
 	sup->stats.submitted++;
 	if (sup->draining) {
@@ -956,6 +1036,10 @@ slot_ctx_init(struct sup *sup, struct slot *s, uint16_t ident_base)
 	s->ctx.gid = sup->cfg.gid;
 	s->ctx.allow = sup->cfg.allow;
 	s->ctx.sandbox = sup->cfg.sandbox;
+	s->ctx.parallel = sup->cfg.parallel;
+	/* Each probe under way holds a socket; leave room for the rest. */
+	s->ctx.limits.open_files =
+	    sup->cfg.limits.open_files + sup->cfg.parallel;
 	s->ctx.icmp.v4.fd = s->ctx.icmp.v6.fd = -1;
 	s->ctx.icmp.v4.err = s->ctx.icmp.v6.err = EPERM;
 	s->class = CLASS_PLAIN;
@@ -979,6 +1063,7 @@ sup_config_defaults(struct sup_config *cfg)
 	cfg->limits.memory_bytes = SUP_WORKER_MEMORY_BYTES;
 	cfg->limits.open_files = SUP_WORKER_OPEN_FILES;
 	cfg->default_count = 1;
+	cfg->parallel = WORKER_PARALLEL_DEFAULT;
 	cfg->sandbox = true;
 }
 
@@ -997,6 +1082,7 @@ sup_new(struct event_base *base, const struct sup_config *cfg)
 	sup->idle[CLASS_PLAIN].v = xcalloc(cfg->workers, sizeof(unsigned));
 	sup->spare[CLASS_ICMP].v = xcalloc(cfg->workers, sizeof(unsigned));
 	sup->spare[CLASS_PLAIN].v = xcalloc(cfg->workers, sizeof(unsigned));
+	sup->dirty = xcalloc(cfg->workers, sizeof(unsigned));
 	sup->ev_sigchld = evsignal_new(base, SIGCHLD, sup_on_sigchld, sup);
 	sup->ev_grace = evtimer_new(base, sup_on_grace, sup);
 	sup->ev_rate = evtimer_new(base, sup_on_rate, sup);
@@ -1099,5 +1185,7 @@ sup_free(struct sup *sup)
 	free(sup->spare[CLASS_PLAIN].v);
 	free(sup->queue[CLASS_ICMP].v);
 	free(sup->queue[CLASS_PLAIN].v);
+	free(sup->out);
+	free(sup->dirty);
 	free(sup);
 }

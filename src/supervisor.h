@@ -22,7 +22,8 @@ typedef void (*sup_result_cb)(void *arg, uint64_t id, const struct target *,
     const struct result *);
 
 struct sup_config {
-	unsigned workers;           /* pool size, 1..4096 */
+	unsigned workers;  /* pool size, 1..4096 */
+	unsigned parallel; /* TCP or HTTP probes a worker runs at once */
 	int64_t default_timeout_us; /* for targets without timeout= */
 	int64_t slack_us;           /* supervisor deadline past the timeout */
 	unsigned default_count;     /* ICMP echoes without count= */

@@ -37,6 +37,18 @@ target_sweepable(const struct target *t)
 	        inet_pton(AF_INET6, t->host, &a) == 1);
 }
 
+int
+target_runs_beside(const struct target *t)
+{
+	struct in6_addr a;
+
+	if (t->kind == TARGET_HTTP)
+		return 1;
+	return t->kind == TARGET_TCP && t->host != NULL &&
+	    (inet_pton(AF_INET, t->host, &a) == 1 ||
+	        inet_pton(AF_INET6, t->host, &a) == 1);
+}
+
 const char *
 target_name(const struct target *t)
 {

@@ -159,6 +159,11 @@ const char *target_kind_name(enum target_kind);
  * in a sweep with others, since it needs no lookup that could hold them up.
  */
 int target_sweepable(const struct target *);
+/*
+ * True for an HTTP target, or a TCP one whose host is an address: a worker
+ * runs it beside others of its kind (a name's lookup would hold them up).
+ */
+int target_runs_beside(const struct target *);
 /* The name= given, or the target as written. */
 const char *target_name(const struct target *);
 /*

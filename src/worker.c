@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "msg.h"
 #include "probe.h"
 #include "probe_http.h"
+#include "probe_tcp.h"
 #include "priv.h"
 #include "probe_icmp.h"
 #include "sandbox.h"
@@ -48,23 +50,43 @@ apply_limits(const struct worker_limits *lim)
 		    "as");
 }
 
+/* Until when (monotonic) the alarm and the CPU limit cover probes. */
+static int64_t alarm_until, cpu_until;
+
 /*
- * RLIMIT_CPU counts the whole life of the process, so each probe moves the
- * soft limit to what has been used so far plus this probe's budget; the
- * hard limit stays open so the next probe can move it again.
+ * Make the alarm and the CPU limit cover a probe of timeout_us that starts
+ * now, touching them only when they fall short: a batch starts thousands
+ * of probes a second.  The alarm is the backstop for a hung worker (the
+ * supervisor's deadline should come first).  RLIMIT_CPU counts the whole
+ * life of the process, so its soft limit moves to what has been used so
+ * far plus the budget; the hard limit stays open to move it again.
  */
 static void
-arm_cpu_budget(int64_t timeout_us)
+budget_cover(int64_t timeout_us)
 {
+	int64_t now = mono_now_us(), need = now + timeout_us;
+	rlim_t secs = (rlim_t)(timeout_us / USEC_PER_SEC) + 2;
 	struct rusage ru;
-	rlim_t used;
 
-	if (getrusage(RUSAGE_SELF, &ru) == -1)
-		return;
-	used = (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + 1;
-	set_limit(RLIMIT_CPU,
-	    used + (rlim_t)(timeout_us / USEC_PER_SEC) + WORKER_CPU_SLACK_SEC,
-	    RLIM_INFINITY, "cpu");
+	if (need > alarm_until) {
+		alarm((unsigned)secs);
+		alarm_until = now + (int64_t)(secs - 1) * USEC_PER_SEC;
+	}
+	if (need > cpu_until && getrusage(RUSAGE_SELF, &ru) == 0) {
+		set_limit(RLIMIT_CPU,
+		    (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + 1 +
+		        secs + WORKER_CPU_SLACK_SEC,
+		    RLIM_INFINITY, "cpu");
+		cpu_until = now + (int64_t)(secs - 1) * USEC_PER_SEC;
+	}
+}
+
+/* No probe runs: the worker may wait for work as long as it likes. */
+static void
+budget_clear(void)
+{
+	alarm(0);
+	alarm_until = 0;
 }
 
 /* Signals the worker must not act on: the supervisor decides its fate. */
@@ -121,14 +143,11 @@ worker_handle(int fd, struct msg_probe_req *req, struct probe_env *env)
 	memset(&res, 0, sizeof(res));
 	res.id = req->id;
 	result_init(&res.result);
-	arm_cpu_budget(req->timeout_us);
-	/* The backstop: the supervisor's own deadline should come first. */
-	alarm((unsigned)(req->timeout_us / USEC_PER_SEC) + 2);
+	budget_cover(req->timeout_us);
 	res.result.start_us = wall_now_us();
 	t0 = mono_now_us();
 	probe_run(&req->target, t0 + req->timeout_us, env, &res.result);
 	res.result.duration_us = mono_now_us() - t0;
-	alarm(0);
 	rc = worker_reply(fd, &res);
 	result_release(&res.result);
 	return rc;
@@ -175,10 +194,8 @@ worker_handle_group(int fd, struct msg_probe_req *reqs, size_t n,
 		if (reqs[i].timeout_us > longest)
 			longest = reqs[i].timeout_us;
 	}
-	arm_cpu_budget(longest);
-	alarm((unsigned)(longest / USEC_PER_SEC) + 2);
+	budget_cover(longest);
 	probe_icmp_group(t, dl, n, env, r, group_done, &g);
-	alarm(0);
 	return g.failed ? -1 : 0;
 }
 
@@ -211,101 +228,223 @@ worker_read(int fd, bool wait, struct msg_probe_req *req, bool *gone,
 	return 1;
 }
 
-/* HTTP probes running together, each answered as soon as it ends. */
-struct http_batch {
+/*
+ * The next request: one waiting now keeps the alarm armed; before waiting
+ * for one the alarm is cleared, so an idle worker may wait for good.
+ */
+static int
+worker_next(int fd, struct msg_probe_req *req, bool *gone,
+    const struct probe_env *env)
+{
+	if (worker_read(fd, false, req, gone, env) == 1)
+		return 1;
+	if (*gone)
+		return 0;
+	budget_clear();
+	return worker_read(fd, true, req, gone, env);
+}
+
+/*
+ * Answers waiting to go: a batch of probes that end in the same wake-up
+ * is answered with one system call.
+ */
+struct outbox {
+	uint8_t buf[4 * MSG_MAX];
+	size_t used;
+	struct mmsghdr m[WORKER_PARALLEL_MAX];
+	struct iovec iov[WORKER_PARALLEL_MAX];
+	unsigned n;
+};
+
+/* Send what waits in o; -1 when the supervisor is gone. */
+static int
+outbox_flush(int fd, struct outbox *o)
+{
+	unsigned done = 0;
+	int n;
+
+	while (done < o->n) {
+		n = sendmmsg(fd, o->m + done, o->n - done, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (unsigned)n;
+	}
+	o->n = 0;
+	o->used = 0;
+	return 0;
+}
+
+/* Queue one answer, sending what waits first when there is no room. */
+static int
+outbox_add(int fd, struct outbox *o, const struct msg_probe_result *res)
+{
+	ssize_t n;
+
+	if ((o->n == WORKER_PARALLEL_MAX ||
+	        sizeof(o->buf) - o->used < MSG_MAX) &&
+	    outbox_flush(fd, o) == -1)
+		return -1;
+	n = msg_encode_probe_result(res, o->buf + o->used,
+	    sizeof(o->buf) - o->used);
+	if (n == -1)
+		fatalx("worker: result does not fit a message");
+	o->iov[o->n] = (struct iovec){o->buf + o->used, (size_t)n};
+	memset(&o->m[o->n], 0, sizeof(o->m[0]));
+	o->m[o->n].msg_hdr.msg_iov = &o->iov[o->n];
+	o->m[o->n].msg_hdr.msg_iovlen = 1;
+	o->n++;
+	o->used += (size_t)n;
+	return 0;
+}
+
+/*
+ * Probes of one kind (TCP to addresses, or HTTP) running side by side,
+ * each answered as soon as it ends.
+ */
+struct side_batch {
 	int fd;
-	struct msg_probe_req req[PROBE_HTTP_BATCH_MAX];
-	struct msg_probe_result res[PROBE_HTTP_BATCH_MAX];
-	int64_t t0[PROBE_HTTP_BATCH_MAX];
-	bool used[PROBE_HTTP_BATCH_MAX];
+	enum target_kind kind;
+	unsigned max;
+	struct probe_env *env;
+	struct msg_probe_req req[WORKER_PARALLEL_MAX];
+	struct msg_probe_result res[WORKER_PARALLEL_MAX];
+	int64_t t0[WORKER_PARALLEL_MAX];
+	bool used[WORKER_PARALLEL_MAX];
 	int failed;
+	struct outbox out; /* last: not cleared with the rest */
 };
 
 static void
-http_done(void *arg, void *cookie)
+side_done(void *arg, void *cookie)
 {
-	struct http_batch *b = arg;
+	struct side_batch *b = arg;
 	size_t i = (size_t)(uintptr_t)cookie;
 
 	b->res[i].result.duration_us = mono_now_us() - b->t0[i];
-	if (worker_reply(b->fd, &b->res[i]) == -1)
+	if (outbox_add(b->fd, &b->out, &b->res[i]) == -1)
 		b->failed = 1;
 	result_release(&b->res[i].result);
 	target_clear(&b->req[i].target);
 	b->used[i] = false;
 }
 
-/* Start b->req[i]; the alarm covers the longest probe running. */
+/* Start b->req[i]. */
 static void
-http_start(struct http_batch *b, size_t i, struct probe_env *env)
+side_start(struct side_batch *b, size_t i)
 {
 	const struct msg_probe_req *req = &b->req[i];
-	unsigned want = (unsigned)(req->timeout_us / USEC_PER_SEC) + 2;
-	unsigned left = alarm(0);
+	struct probe_env *env = b->env;
+	int64_t deadline;
+	int rc;
 
-	alarm(left > want ? left : want);
-	arm_cpu_budget(req->timeout_us);
+	budget_cover(req->timeout_us);
 	b->used[i] = true;
 	memset(&b->res[i], 0, sizeof(b->res[i]));
 	b->res[i].id = req->id;
 	result_init(&b->res[i].result);
 	b->res[i].result.start_us = wall_now_us();
 	b->t0[i] = mono_now_us();
-	if (probe_http_batch_add(env->http, &req->target,
-	        b->t0[i] + req->timeout_us, &b->res[i].result,
-	        (void *)(uintptr_t)i) == 1)
-		http_done(b, (void *)(uintptr_t)i);
+	deadline = b->t0[i] + req->timeout_us;
+	if (b->kind == TARGET_HTTP)
+		rc = probe_http_batch_add(env->http, &req->target, deadline,
+		    &b->res[i].result, (void *)(uintptr_t)i);
+	else
+		rc = probe_tcp_batch_add(env->tcp, &req->target, deadline,
+		    &b->res[i].result, (void *)(uintptr_t)i);
+	if (rc == 1)
+		side_done(b, (void *)(uintptr_t)i);
 }
 
 static int
-http_free_slot(const struct http_batch *b)
+side_free_slot(const struct side_batch *b)
 {
-	int i;
+	unsigned i;
 
-	for (i = 0; i < PROBE_HTTP_BATCH_MAX; i++)
+	for (i = 0; i < b->max; i++)
 		if (!b->used[i])
-			return i;
+			return (int)i;
 	return -1;
 }
 
+static unsigned
+side_active(const struct side_batch *b)
+{
+	return b->kind == TARGET_HTTP ? probe_http_batch_active(b->env->http)
+	                              : probe_tcp_batch_active(b->env->tcp);
+}
+
+/* Wait for the batch's sockets and fd (-1: not it); 1 when fd is readable. */
+static int
+side_run(struct side_batch *b, int fd)
+{
+	if (b->kind == TARGET_HTTP)
+		return probe_http_batch_run(b->env->http, fd, side_done, b);
+	return probe_tcp_batch_run(b->env->tcp, fd, side_done, b);
+}
+
+/* Take every request waiting in the socket that can join the batch. */
+static void
+side_intake(struct side_batch *b, struct msg_probe_req *next, bool *have_next,
+    bool *gone)
+{
+	struct msg_probe_req req;
+	int i;
+
+	while ((i = side_free_slot(b)) >= 0 && !*have_next && !*gone &&
+	    worker_read(b->fd, false, &req, gone, b->env) == 1) {
+		if (req.target.kind != b->kind ||
+		    !target_runs_beside(&req.target)) {
+			*next = req;
+			*have_next = true;
+			break;
+		}
+		b->req[i] = req;
+		side_start(b, (size_t)i);
+	}
+}
+
 /*
- * Run *first and every HTTP request that arrives while probes run, up to
- * PROBE_HTTP_BATCH_MAX at once.  Another kind of request ends the intake:
+ * Run *first and every request of its kind that arrives while probes run,
+ * up to ctx->parallel at once.  Another kind of request ends the intake:
  * it is left in *next for after the batch.
  */
 static int
-worker_http_batch(int fd, struct msg_probe_req *first, struct probe_env *env,
-    struct msg_probe_req *next, bool *have_next, bool *gone)
+worker_side_batch(int fd, struct msg_probe_req *first, struct probe_env *env,
+    unsigned parallel, struct msg_probe_req *next, bool *have_next, bool *gone)
 {
-	static struct http_batch b;
-	struct msg_probe_req req;
-	int i, readable;
+	static struct side_batch b;
+	unsigned i;
+	int readable;
 
-	memset(&b, 0, sizeof(b));
+	memset(&b, 0, offsetof(struct side_batch, out));
+	b.out.n = b.out.used = 0;
 	b.fd = fd;
-	if (env->http == NULL)
+	b.kind = first->target.kind;
+	b.max = parallel;
+	b.env = env;
+	if (b.kind == TARGET_HTTP && env->http == NULL)
 		env->http = probe_http_ctx_new();
+	if (b.kind == TARGET_TCP && env->tcp == NULL)
+		env->tcp = probe_tcp_batch_new(WORKER_PARALLEL_MAX);
 	b.req[0] = *first;
 	memset(first, 0, sizeof(*first));
-	http_start(&b, 0, env);
-	while (probe_http_batch_active(env->http) > 0 && !b.failed) {
-		i = http_free_slot(&b);
-		readable = probe_http_batch_run(env->http,
-		    i >= 0 && !*have_next && !*gone ? fd : -1, http_done, &b);
-		while (readable && (i = http_free_slot(&b)) >= 0 &&
-		    !*have_next && !*gone &&
-		    worker_read(fd, false, &req, gone, env) == 1) {
-			if (req.target.kind != TARGET_HTTP) {
-				*next = req;
-				*have_next = true;
-				break;
-			}
-			b.req[i] = req;
-			http_start(&b, (size_t)i, env);
+	side_start(&b, 0);
+	side_intake(&b, next, have_next, gone);
+	while (side_active(&b) > 0 && !b.failed) {
+		if (outbox_flush(fd, &b.out) == -1) {
+			b.failed = 1;
+			break;
 		}
+		readable = side_run(&b,
+		    side_free_slot(&b) >= 0 && !*have_next && !*gone ? fd : -1);
+		if (readable)
+			side_intake(&b, next, have_next, gone);
 	}
-	alarm(0);
-	for (i = 0; i < PROBE_HTTP_BATCH_MAX; i++)
+	if (!b.failed && outbox_flush(fd, &b.out) == -1)
+		b.failed = 1;
+	for (i = 0; i < WORKER_PARALLEL_MAX; i++)
 		if (b.used[i])
 			target_clear(&b.req[i].target);
 	return b.failed ? -1 : 0;
@@ -317,7 +456,7 @@ worker_main(int fd, void *arg)
 	struct worker_ctx *ctx = arg;
 	/* A restricted probe without an allowlist may go nowhere. */
 	static const struct allowlist nowhere;
-	struct probe_env env = {&ctx->icmp, 0, 0, NULL,
+	struct probe_env env = {&ctx->icmp, 0, 0, NULL, NULL,
 	    ctx->allow != NULL ? ctx->allow : &nowhere};
 	static struct msg_probe_req reqs[PROBE_ICMP_GROUP_MAX + 1];
 	static struct msg_probe_req next;
@@ -340,11 +479,11 @@ worker_main(int fd, void *arg)
 		if (have_next) {
 			reqs[0] = next;
 			have_next = false;
-		} else if (worker_read(fd, true, &reqs[0], &gone, &env) == 0)
+		} else if (worker_next(fd, &reqs[0], &gone, &env) == 0)
 			break;
-		if (reqs[0].target.kind == TARGET_HTTP) {
-			rc = worker_http_batch(fd, &reqs[0], &env, &next,
-			    &have_next, &gone);
+		if (target_runs_beside(&reqs[0].target)) {
+			rc = worker_side_batch(fd, &reqs[0], &env,
+			    ctx->parallel, &next, &have_next, &gone);
 			continue;
 		}
 		/* Sweepable requests waiting behind this one run with it. */

@@ -10,6 +10,11 @@
 
 struct allowlist;
 
+/* The most TCP or HTTP probes one worker runs at once. */
+#define WORKER_PARALLEL_MAX 64
+/* The default: enough to hide a round trip to the supervisor. */
+#define WORKER_PARALLEL_DEFAULT 8
+
 struct worker_limits {
 	bool limit_memory;     /* off under sanitizers, which map terabytes */
 	uint64_t memory_bytes; /* RLIMIT_AS */
@@ -23,6 +28,8 @@ struct worker_ctx {
 	bool drop;                     /* switch to uid/gid before any probe */
 	const struct allowlist *allow; /* of /probe's probes; NULL: none */
 	bool sandbox;                  /* load the system-call filter */
+	unsigned
+	    parallel; /* TCP or HTTP probes run at once, 1..WORKER_PARALLEL_MAX */
 	uid_t uid;
 	gid_t gid;
 };

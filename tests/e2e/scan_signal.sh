@@ -40,7 +40,7 @@ check_interrupted() {
 # start_scan ARGS: start a scan of the file with two workers and wait
 # until the accepting endpoints are done and two blackholes are in flight.
 start_scan() {
-	start_pulse scan --workers 2 -t "$f" "$@"
+	start_pulse scan --workers 2 --parallel 1 -t "$f" "$@"
 	wait_workers "$PULSE_PID" 2
 	sleep 0.7
 }
@@ -98,7 +98,7 @@ assert_le "$after" 6000 "default grace: exit soon after 5 s (ms)"
 # queued ones are cancelled, and pulse does not wait out the rest of
 # the grace once nothing is in flight.
 printf '%s timeout=1s\n' "$B1" "$B2" "$B3" >"$E2E_TMP/grace.txt"
-start_pulse scan --workers 2 --grace 10s -t "$E2E_TMP/grace.txt"
+start_pulse scan --workers 2 --parallel 1 --grace 10s -t "$E2E_TMP/grace.txt"
 wait_workers "$PULSE_PID" 2
 sleep 0.3
 kill -TERM "$PULSE_PID"

@@ -256,16 +256,17 @@ done
 # --- a busy pool ------------------------------------------------------------------
 
 # The schedule delay is how late a probe starts, waiting for a worker
-# included.  One worker, and a blackhole that holds it 0.9 s of every
-# second: the four accepting endpoints, due at 0.2, 0.4, 0.6 and 0.8 s of
-# each second, start only when it is free, 0.1 to 0.7 s late.
+# included.  One worker running one probe at a time (--parallel 1), and
+# a blackhole that holds it 0.9 s of every second: the four accepting
+# endpoints, due at 0.2, 0.4, 0.6 and 0.8 s of each second, start only
+# when it is free, 0.1 to 0.7 s late.
 stop_serve TERM
 assert_rc 0 "SIGTERM before the busy pool"
 {
 	printf '%s timeout=900ms name=hole\n' "$B"
 	printf '%s name=a%s\n' "$A1" 1 "$A2" 2 "$A3" 3 "$A4" 4
 } >"$E2E_TMP/busy.txt"
-start_serve -t "$E2E_TMP/busy.txt" --interval 1s -w 1
+start_serve -t "$E2E_TMP/busy.txt" --interval 1s -w 1 --parallel 1
 # late N: scrape, and N delays are over 50 ms.
 late() {
 	scrape
