@@ -104,6 +104,8 @@ batch_config(struct sup_config *cfg, const struct target_list *list,
 	for (i = 0; i < list->n; i++)
 		if (list->v[i].kind == TARGET_ICMP)
 			cfg->icmp = true;
+		else if (list->v[i].kind == TARGET_HTTP)
+			cfg->http = true;
 }
 
 /*

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "http_allow.h"
+#include "http_dl.h"
 #include "http_error.h"
 #include "http_tls.h"
 #include "log.h"
@@ -64,6 +65,20 @@ struct probe_http_ctx {
 };
 
 static void xfer_clean(struct http_xfer *);
+
+void
+probe_http_global_init(void)
+{
+	http_dl_load();
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("libcurl: cannot initialise");
+}
+
+void
+probe_http_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
 
 struct probe_http_ctx *
 probe_http_ctx_new(void)

@@ -10,11 +10,17 @@
 /* Per-worker state: the reused easy handle and compiled patterns. */
 struct probe_http_ctx;
 
+/*
+ * Load and set up libcurl and OpenSSL in this process, so that workers
+ * forked after share what that costs; each ctx also does it as needed.
+ */
+void probe_http_global_init(void);
+void probe_http_global_cleanup(void);
 struct probe_http_ctx *probe_http_ctx_new(void);
 void probe_http_ctx_free(struct probe_http_ctx *);
 
 /* HTTP probes a worker runs at once, each on its own connection. */
-#define PROBE_HTTP_BATCH_MAX 8
+#define PROBE_HTTP_BATCH_MAX 64
 
 /*
  * Probe t with a fresh connection, DNS lookup and TLS handshake; deadline_us

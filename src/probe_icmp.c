@@ -485,7 +485,7 @@ run_step(struct icmp_run *run, int64_t now, int *ttl_set)
 void
 probe_icmp_group(const struct target *const *t, const int64_t *deadline,
     size_t n, struct probe_env *env, struct result *r, probe_done_cb done,
-    void *arg)
+    probe_wait_cb wait, void *arg)
 {
 	static struct icmp_run runs[PROBE_ICMP_GROUP_MAX];
 	int ttl_set[2] = {-2, -2};
@@ -518,6 +518,8 @@ probe_icmp_group(const struct target *const *t, const int64_t *deadline,
 		}
 		if (nactive == 0)
 			break;
+		if (wait != NULL)
+			wait(arg);
 		group_receive(runs, n, wake);
 	}
 }
@@ -526,5 +528,5 @@ void
 probe_icmp_run(const struct target *t, int64_t deadline_us,
     struct probe_env *env, struct result *r)
 {
-	probe_icmp_group(&t, &deadline_us, 1, env, r, NULL, NULL);
+	probe_icmp_group(&t, &deadline_us, 1, env, r, NULL, NULL, NULL);
 }

@@ -506,6 +506,10 @@ serve_start(struct serve *srv)
 		fatalx("cannot make the event loop");
 	event_config_free(ecfg);
 	serve_config(srv, &cfg);
+	cfg.http = srv->opts.enable_probe;
+	for (size_t i = 0; i < list.n; i++)
+		if (list.v[i].kind == TARGET_HTTP)
+			cfg.http = true;
 	if (priv_worker_identity(srv->opts.user, &cfg.drop, &cfg.uid,
 	        &cfg.gid) == -1) {
 		target_list_free(&list);

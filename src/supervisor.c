@@ -462,8 +462,12 @@ slot_on_read(evutil_socket_t fd, short what, void *arg)
 	struct slot *s = arg;
 	uint8_t peek;
 	ssize_t n;
+	unsigned i;
 
-	if (slot_read_one(s) == 1) {
+	/* Answers that came together are handled together, then one dispatch. */
+	for (i = 0; i < SUP_HOLD_MAX && slot_read_one(s) == 1; i++)
+		;
+	if (i > 0) {
 		sup_dispatch(s->sup);
 		return;
 	}
@@ -1089,6 +1093,8 @@ sup_new(struct event_base *base, const struct sup_config *cfg)
 	if (sup->ev_sigchld == NULL || sup->ev_grace == NULL ||
 	    sup->ev_rate == NULL || evsignal_add(sup->ev_sigchld, NULL) == -1)
 		fatalx("sup_new: cannot set up events");
+	if (cfg->http)
+		probe_http_global_init();
 	for (i = 0; i < cfg->workers; i++) {
 		s = &sup->slots[i];
 		s->sup = sup;
@@ -1187,5 +1193,7 @@ sup_free(struct sup *sup)
 	free(sup->queue[CLASS_PLAIN].v);
 	free(sup->out);
 	free(sup->dirty);
+	if (sup->cfg.http)
+		probe_http_global_cleanup();
 	free(sup);
 }

@@ -29,7 +29,8 @@ struct sup_config {
 	unsigned default_count;     /* ICMP echoes without count= */
 	double rate;                /* probes started per second, 0: any */
 	bool icmp;                  /* open ICMP sockets for the workers */
-	bool drop;                  /* workers switch to uid/gid */
+	bool http; /* set up libcurl before forking: HTTP probes will come */
+	bool drop; /* workers switch to uid/gid */
 	uid_t uid;
 	gid_t gid;
 	struct worker_limits limits;

@@ -50,6 +50,9 @@ apply_limits(const struct worker_limits *lim)
 		    "as");
 }
 
+_Static_assert(WORKER_PARALLEL_MAX <= PROBE_HTTP_BATCH_MAX,
+    "a worker's batch fits libcurl's");
+
 /* Until when (monotonic) the alarm and the CPU limit cover probes. */
 static int64_t alarm_until, cpu_until;
 
@@ -153,6 +156,64 @@ worker_handle(int fd, struct msg_probe_req *req, struct probe_env *env)
 	return rc;
 }
 
+/*
+ * Answers waiting to go: a batch of probes that end in the same wake-up
+ * is answered with one system call.
+ */
+struct outbox {
+	uint8_t buf[4 * MSG_MAX];
+	size_t used;
+	struct mmsghdr m[WORKER_PARALLEL_MAX];
+	struct iovec iov[WORKER_PARALLEL_MAX];
+	unsigned n;
+};
+
+/* One for the worker: only one batch or sweep runs at a time. */
+static struct outbox outbox;
+
+/* Send what waits in o; -1 when the supervisor is gone. */
+static int
+outbox_flush(int fd, struct outbox *o)
+{
+	unsigned done = 0;
+	int n;
+
+	while (done < o->n) {
+		n = sendmmsg(fd, o->m + done, o->n - done, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (unsigned)n;
+	}
+	o->n = 0;
+	o->used = 0;
+	return 0;
+}
+
+/* Queue one answer, sending what waits first when there is no room. */
+static int
+outbox_add(int fd, struct outbox *o, const struct msg_probe_result *res)
+{
+	ssize_t n;
+
+	if ((o->n == WORKER_PARALLEL_MAX ||
+	        sizeof(o->buf) - o->used < MSG_MAX) &&
+	    outbox_flush(fd, o) == -1)
+		return -1;
+	n = msg_encode_probe_result(res, o->buf + o->used,
+	    sizeof(o->buf) - o->used);
+	if (n == -1)
+		fatalx("worker: result does not fit a message");
+	o->iov[o->n] = (struct iovec){o->buf + o->used, (size_t)n};
+	memset(&o->m[o->n], 0, sizeof(o->m[0]));
+	o->m[o->n].msg_hdr.msg_iov = &o->iov[o->n];
+	o->m[o->n].msg_hdr.msg_iovlen = 1;
+	o->n++;
+	o->used += (size_t)n;
+	return 0;
+}
+
 struct group_reply {
 	int fd;
 	const struct msg_probe_req *reqs;
@@ -160,7 +221,7 @@ struct group_reply {
 	int failed;
 };
 
-/* A probe of the sweep is over: answer it now, not when all are. */
+/* A probe of the sweep is over: its answer goes before the next wait. */
 static void
 group_done(void *arg, size_t i)
 {
@@ -170,7 +231,17 @@ group_done(void *arg, size_t i)
 	memset(&res, 0, sizeof(res));
 	res.id = g->reqs[i].id;
 	res.result = g->r[i];
-	if (worker_reply(g->fd, &res) == -1)
+	if (outbox_add(g->fd, &outbox, &res) == -1)
+		g->failed = 1;
+}
+
+/* The sweep waits for replies: send the answers of those that ended. */
+static void
+group_flush(void *arg)
+{
+	struct group_reply *g = arg;
+
+	if (outbox_flush(g->fd, &outbox) == -1)
 		g->failed = 1;
 }
 
@@ -195,7 +266,8 @@ worker_handle_group(int fd, struct msg_probe_req *reqs, size_t n,
 			longest = reqs[i].timeout_us;
 	}
 	budget_cover(longest);
-	probe_icmp_group(t, dl, n, env, r, group_done, &g);
+	probe_icmp_group(t, dl, n, env, r, group_done, group_flush, &g);
+	group_flush(&g);
 	return g.failed ? -1 : 0;
 }
 
@@ -245,61 +317,6 @@ worker_next(int fd, struct msg_probe_req *req, bool *gone,
 }
 
 /*
- * Answers waiting to go: a batch of probes that end in the same wake-up
- * is answered with one system call.
- */
-struct outbox {
-	uint8_t buf[4 * MSG_MAX];
-	size_t used;
-	struct mmsghdr m[WORKER_PARALLEL_MAX];
-	struct iovec iov[WORKER_PARALLEL_MAX];
-	unsigned n;
-};
-
-/* Send what waits in o; -1 when the supervisor is gone. */
-static int
-outbox_flush(int fd, struct outbox *o)
-{
-	unsigned done = 0;
-	int n;
-
-	while (done < o->n) {
-		n = sendmmsg(fd, o->m + done, o->n - done, MSG_NOSIGNAL);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (unsigned)n;
-	}
-	o->n = 0;
-	o->used = 0;
-	return 0;
-}
-
-/* Queue one answer, sending what waits first when there is no room. */
-static int
-outbox_add(int fd, struct outbox *o, const struct msg_probe_result *res)
-{
-	ssize_t n;
-
-	if ((o->n == WORKER_PARALLEL_MAX ||
-	        sizeof(o->buf) - o->used < MSG_MAX) &&
-	    outbox_flush(fd, o) == -1)
-		return -1;
-	n = msg_encode_probe_result(res, o->buf + o->used,
-	    sizeof(o->buf) - o->used);
-	if (n == -1)
-		fatalx("worker: result does not fit a message");
-	o->iov[o->n] = (struct iovec){o->buf + o->used, (size_t)n};
-	memset(&o->m[o->n], 0, sizeof(o->m[0]));
-	o->m[o->n].msg_hdr.msg_iov = &o->iov[o->n];
-	o->m[o->n].msg_hdr.msg_iovlen = 1;
-	o->n++;
-	o->used += (size_t)n;
-	return 0;
-}
-
-/*
  * Probes of one kind (TCP to addresses, or HTTP) running side by side,
  * each answered as soon as it ends.
  */
@@ -313,7 +330,6 @@ struct side_batch {
 	int64_t t0[WORKER_PARALLEL_MAX];
 	bool used[WORKER_PARALLEL_MAX];
 	int failed;
-	struct outbox out; /* last: not cleared with the rest */
 };
 
 static void
@@ -323,7 +339,7 @@ side_done(void *arg, void *cookie)
 	size_t i = (size_t)(uintptr_t)cookie;
 
 	b->res[i].result.duration_us = mono_now_us() - b->t0[i];
-	if (outbox_add(b->fd, &b->out, &b->res[i]) == -1)
+	if (outbox_add(b->fd, &outbox, &b->res[i]) == -1)
 		b->failed = 1;
 	result_release(&b->res[i].result);
 	target_clear(&b->req[i].target);
@@ -353,7 +369,10 @@ side_start(struct side_batch *b, size_t i)
 	else
 		rc = probe_tcp_batch_add(env->tcp, &req->target, deadline,
 		    &b->res[i].result, (void *)(uintptr_t)i);
-	if (rc == 1)
+	if (rc == -1) /* never with parallel within the batch's size */
+		result_fail(&b->res[i].result, REASON_INTERNAL,
+		    "no room in the worker's batch");
+	if (rc != 0)
 		side_done(b, (void *)(uintptr_t)i);
 }
 
@@ -418,8 +437,7 @@ worker_side_batch(int fd, struct msg_probe_req *first, struct probe_env *env,
 	unsigned i;
 	int readable;
 
-	memset(&b, 0, offsetof(struct side_batch, out));
-	b.out.n = b.out.used = 0;
+	memset(&b, 0, sizeof(b));
 	b.fd = fd;
 	b.kind = first->target.kind;
 	b.max = parallel;
@@ -433,7 +451,7 @@ worker_side_batch(int fd, struct msg_probe_req *first, struct probe_env *env,
 	side_start(&b, 0);
 	side_intake(&b, next, have_next, gone);
 	while (side_active(&b) > 0 && !b.failed) {
-		if (outbox_flush(fd, &b.out) == -1) {
+		if (outbox_flush(fd, &outbox) == -1) {
 			b.failed = 1;
 			break;
 		}
@@ -442,7 +460,7 @@ worker_side_batch(int fd, struct msg_probe_req *first, struct probe_env *env,
 		if (readable)
 			side_intake(&b, next, have_next, gone);
 	}
-	if (!b.failed && outbox_flush(fd, &b.out) == -1)
+	if (!b.failed && outbox_flush(fd, &outbox) == -1)
 		b.failed = 1;
 	for (i = 0; i < WORKER_PARALLEL_MAX; i++)
 		if (b.used[i])
