@@ -89,6 +89,7 @@ struct slot {
 	struct event *ev_read;
 	struct event *ev_deadline;
 	struct event *ev_respawn;
+	struct event *ev_write;        /* its socket has room again: dispatch */
 	struct job jobs[SUP_HOLD_MAX]; /* jobs[0] runs, the rest wait */
 	unsigned held_sweep;           /* how many of them may run in a sweep */
 	unsigned held_side;            /* how many run beside the others */
@@ -478,6 +479,14 @@ slot_on_read(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static void
+slot_on_writable(evutil_socket_t fd, short what, void *arg)
+{
+	struct slot *s = arg;
+
+	sup_dispatch(s->sup);
+}
+
 static int
 slot_spawn(struct slot *s)
 {
@@ -494,7 +503,10 @@ slot_spawn(struct slot *s)
 	s->kill_reason = KILL_NONE;
 	s->ev_read =
 	    event_new(sup->base, s->fd, EV_READ | EV_PERSIST, slot_on_read, s);
-	if (s->ev_read == NULL || event_add(s->ev_read, NULL) == -1)
+	s->ev_write =
+	    event_new(sup->base, s->fd, EV_WRITE, slot_on_writable, s);
+	if (s->ev_read == NULL || s->ev_write == NULL ||
+	    event_add(s->ev_read, NULL) == -1)
 		fatalx("event_add worker socket");
 	sup->alive++;
 	sup->starved_since = 0;
@@ -651,6 +663,9 @@ slot_reaped(struct slot *s, int status)
 	if (s->ev_read != NULL)
 		event_free(s->ev_read);
 	s->ev_read = NULL;
+	if (s->ev_write != NULL)
+		event_free(s->ev_write);
+	s->ev_write = NULL;
 	evtimer_del(s->ev_deadline);
 	close(s->fd);
 	s->fd = -1;
@@ -752,10 +767,29 @@ slot_send(struct slot *s, struct job job)
 		spare_push(sup, s);
 }
 
+/* The requests n and after never reached s: back to their queue. */
+static void
+slot_unsend(struct slot *s, unsigned n)
+{
+	struct sup *sup = s->sup;
+	struct job job;
+	unsigned i;
+
+	for (i = s->npend; i > n; i--) {
+		job = slot_remove(s, s->held - 1);
+		jobq_unpop(&sup->queue[job_class(&job)], job);
+	}
+	if (s->held == 0)
+		evtimer_del(s->ev_deadline);
+	else
+		slot_arm(s, false);
+}
+
 /*
  * Send the requests s was given, in one system call when they fit the
- * socket.  Those a dead or full socket would not take go back to the
- * head of their queue, and the worker is killed.
+ * socket.  Those a full socket would not take go back to the head of
+ * their queue until the worker has read what it holds; after any other
+ * failure the worker is killed too.
  */
 static void
 slot_flush(struct slot *s)
@@ -764,6 +798,7 @@ slot_flush(struct slot *s)
 	struct mmsghdr m[SUP_HOLD_MAX];
 	struct iovec iov[SUP_HOLD_MAX];
 	unsigned i, sent = 0;
+	bool full;
 	int n;
 
 	memset(m, 0, s->npend * sizeof(m[0]));
@@ -783,15 +818,18 @@ slot_flush(struct slot *s)
 		sent += (unsigned)n;
 	}
 	if (sent < s->npend) {
+		full =
+		    errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS;
 		/* The unsent ones are the last held: the worker never saw them. */
-		for (i = s->npend; i > sent; i--) {
-			struct job job = slot_remove(s, s->held - 1);
-
-			jobq_unpop(&sup->queue[job_class(&job)], job);
-		}
-		if (s->held == 0)
-			evtimer_del(s->ev_deadline);
-		slot_kill(s, KILL_PROTOCOL, "worker socket failed");
+		slot_unsend(s, sent);
+		if (!full)
+			slot_kill(s, KILL_PROTOCOL, "worker socket failed");
+		else if (s->held == 0)
+			idle_push(sup, s);
+		else
+			spare_push(sup, s);
+		if (full)
+			event_add(s->ev_write, NULL);
 	}
 	s->npend = 0;
 }
@@ -1171,6 +1209,8 @@ sup_free(struct sup *sup)
 	for (i = 0; i < sup->cfg.workers; i++) {
 		if (sup->slots[i].ev_read != NULL)
 			event_free(sup->slots[i].ev_read);
+		if (sup->slots[i].ev_write != NULL)
+			event_free(sup->slots[i].ev_write);
 		if (sup->slots[i].ev_deadline != NULL)
 			event_free(sup->slots[i].ev_deadline);
 		if (sup->slots[i].ev_respawn != NULL)

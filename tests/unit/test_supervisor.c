@@ -210,13 +210,16 @@ set_target(struct ctx *c, uint64_t id, int fd, int64_t timeout_us)
 	xasprintf(&t->spec, "127.0.0.1:%u", (unsigned)t->port);
 }
 
+/* A pool whose workers run up to parallel TCP probes side by side. */
 static void
-start_pool(struct ctx *c, unsigned workers, int64_t slack_us)
+start_pool_parallel(struct ctx *c, unsigned workers, int64_t slack_us,
+    unsigned parallel)
 {
 	struct sup_config cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.workers = workers;
+	cfg.parallel = parallel;
 	cfg.default_timeout_us = 2 * USEC_PER_SEC;
 	cfg.slack_us = slack_us;
 	cfg.limits.limit_memory = false;
@@ -225,6 +228,13 @@ start_pool(struct ctx *c, unsigned workers, int64_t slack_us)
 	cfg.arg = c;
 	c->sup = sup_new(c->base, &cfg);
 	assert_non_null(c->sup);
+}
+
+/* A pool whose workers run one probe at a time. */
+static void
+start_pool(struct ctx *c, unsigned workers, int64_t slack_us)
+{
+	start_pool_parallel(c, workers, slack_us, 1);
 }
 
 static void
@@ -336,6 +346,32 @@ kill_children(int sig)
 
 	for (i = 0; i < n; i++)
 		assert_int_equal(kill(pids[i], sig), 0);
+	return n;
+}
+
+/* Sockets open in process pid. */
+static unsigned
+sockets_of(pid_t pid)
+{
+	char dir[64], path[320], link[64];
+	struct dirent *de;
+	unsigned n = 0;
+	ssize_t len;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (strncmp(link, "socket:", 7) == 0)
+			n++;
+	}
+	closedir(d);
 	return n;
 }
 
@@ -691,6 +727,200 @@ test_forbidden_syscall(void **state)
 		fail_msg("after SIGSYS: %s", c->results[1].error);
 }
 
+/* One worker running four probes side by side: eight probes of an
+ * accepting port all succeed, each reported exactly once. */
+static void
+test_parallel_every_id_once(void **state)
+{
+	struct ctx *c = *state;
+	const struct sup_stats *st;
+	uint64_t id;
+
+	for (id = 0; id < 8; id++)
+		set_target(c, id, c->open_fd, 0);
+	start_pool_parallel(c, 1, USEC_PER_SEC, 4);
+	for (id = 0; id < 8; id++)
+		submit(c, id);
+	assert_int_equal(sup_inflight(c->sup), 4);
+	assert_int_equal(sup_queued(c->sup), 4);
+	wait_results(c, 8, 5 * USEC_PER_SEC);
+	run_for(c, 100 * USEC_PER_MSEC);
+	assert_int_equal(c->got, 8);
+	assert_int_equal(c->strays, 0);
+	for (id = 0; id < 8; id++) {
+		assert_int_equal(c->count[id], 1);
+		if (!c->results[id].success)
+			fail_msg("id %u: %s", (unsigned)id,
+			    c->results[id].error);
+		assert_true(c->results[id].connect_us >= 0);
+		assert_string_equal(c->results[id].address, "127.0.0.1");
+	}
+	st = sup_stats(c->sup);
+	assert_int_equal(st->completed, 8);
+	assert_int_equal(st->crashes, 0);
+	assert_int_equal(st->deadline_kills, 0);
+	assert_int_equal(sup_inflight(c->sup), 0);
+}
+
+/* Beside three blackholes an accepting port is answered at once, and a
+ * fourth blackhole takes its place at once: each slow probe ends at its
+ * own timeout, not one after another. */
+static void
+test_parallel_slow_beside_fast(void **state)
+{
+	struct ctx *c = *state;
+	int64_t t0, took;
+	uint64_t id;
+
+	for (id = 0; id < 5; id++)
+		set_target(c, id, id == 3 ? c->open_fd : c->hole_fd,
+		    id == 3 ? 0 : USEC_PER_SEC);
+	start_pool_parallel(c, 1, USEC_PER_SEC, 4);
+	t0 = mono_now_us();
+	for (id = 0; id < 5; id++)
+		submit(c, id);
+	wait_results(c, 5, 4 * USEC_PER_SEC);
+	if (!c->results[3].success)
+		fail_msg("open port: %s", c->results[3].error);
+	took = c->at_us[3] - t0;
+	if (took > 300 * USEC_PER_MSEC)
+		fail_msg("open port answered after %lld ms",
+		    (long long)(took / USEC_PER_MSEC));
+	for (id = 0; id < 5; id++) {
+		assert_int_equal(c->count[id], 1);
+		if (id == 3)
+			continue;
+		assert_false(c->results[id].success);
+		assert_int_equal(c->results[id].reason, REASON_TIMEOUT);
+		took = c->at_us[id] - t0;
+		assert_true(took >= USEC_PER_SEC);
+		if (took > 1700 * USEC_PER_MSEC)
+			fail_msg("id %u: 1s timeout reported after %lld ms",
+			    (unsigned)id, (long long)(took / USEC_PER_MSEC));
+	}
+	assert_int_equal(c->strays, 0);
+	assert_int_equal(sup_stats(c->sup)->crashes, 0);
+	assert_int_equal(sup_stats(c->sup)->deadline_kills, 0);
+}
+
+/* A worker runs no more than parallel probes: a third waits until one
+ * of two blackholes times out. */
+static void
+test_parallel_cap(void **state)
+{
+	struct ctx *c = *state;
+	int64_t t0;
+
+	set_target(c, 0, c->hole_fd, 400 * USEC_PER_MSEC);
+	set_target(c, 1, c->hole_fd, 400 * USEC_PER_MSEC);
+	set_target(c, 2, c->open_fd, 0);
+	start_pool_parallel(c, 1, USEC_PER_SEC, 2);
+	t0 = mono_now_us();
+	submit(c, 0);
+	submit(c, 1);
+	submit(c, 2);
+	assert_int_equal(sup_inflight(c->sup), 2);
+	assert_int_equal(sup_queued(c->sup), 1);
+	wait_results(c, 3, 3 * USEC_PER_SEC);
+	if (!c->results[2].success)
+		fail_msg("open port: %s", c->results[2].error);
+	assert_true(c->at_us[2] - t0 >= 400 * USEC_PER_MSEC);
+	assert_int_equal(c->results[0].reason, REASON_TIMEOUT);
+	assert_int_equal(c->results[1].reason, REASON_TIMEOUT);
+}
+
+/* A worker killed while it runs four probes side by side: each of the
+ * four is reported as that crash, once, and the pool goes on. */
+static void
+test_parallel_sigkill(void **state)
+{
+	struct ctx *c = *state;
+	const struct sup_stats *st;
+	int64_t end;
+	pid_t pid;
+	uint64_t id;
+
+	for (id = 0; id < 4; id++)
+		set_target(c, id, c->hole_fd, 3 * USEC_PER_SEC);
+	set_target(c, 4, c->open_fd, 0);
+	start_pool_parallel(c, 1, USEC_PER_SEC, 4);
+	for (id = 0; id < 4; id++)
+		submit(c, id);
+	assert_int_equal(sup_inflight(c->sup), 4);
+	/* The worker holds its socket to us and one per probe under way. */
+	end = mono_now_us() + USEC_PER_SEC;
+	do
+		run_for(c, 20 * USEC_PER_MSEC);
+	while (children(&pid, 1, NULL) == 1 && sockets_of(pid) < 5 &&
+	    mono_now_us() < end);
+	assert_int_equal(children(&pid, 1, NULL), 1);
+	assert_int_equal(sockets_of(pid), 5);
+	assert_int_equal(kill_children(SIGKILL), 1);
+	wait_results(c, 4, 2 * USEC_PER_SEC);
+	for (id = 0; id < 4; id++) {
+		assert_int_equal(c->count[id], 1);
+		assert_false(c->results[id].success);
+		assert_int_equal(c->results[id].reason, REASON_CRASH);
+		assert_string_equal(c->results[id].error,
+		    "worker crashed: SIGKILL");
+	}
+	st = sup_stats(c->sup);
+	assert_int_equal(st->crashes, 1);
+	submit(c, 4);
+	wait_results(c, 5, 3 * USEC_PER_SEC);
+	if (!c->results[4].success)
+		fail_msg("after SIGKILL: %s", c->results[4].error);
+	run_for(c, 100 * USEC_PER_MSEC);
+	assert_int_equal(c->got, 5);
+	assert_int_equal(c->strays, 0);
+	assert_int_equal(st->respawns, 1);
+	assert_int_equal(st->completed, 5);
+}
+
+/* HTTP requests too many for the worker's socket buffer at once (64
+ * bodies of 32 KiB, more than the 1 MiB it holds) wait their turn: no
+ * probe is reported as a crash because the supervisor filled a socket. */
+static void
+test_parallel_big_requests(void **state)
+{
+	struct ctx *c = *state;
+	char path[] = "/tmp/pulse-body-XXXXXX", line[256], why[256];
+	static char body[TARGET_HTTP_BODY_MAX];
+	unsigned crashed = 0, timedout = 0;
+	uint64_t id;
+	int fd;
+
+	assert_true(NPROBES >= 32);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	memset(body, 'b', sizeof(body));
+	assert_int_equal(write(fd, body, sizeof(body)), sizeof(body));
+	close(fd);
+	for (id = 0; id < NPROBES; id++) {
+		target_clear(&c->targets[id]);
+		snprintf(line, sizeof(line),
+		    "http://127.0.0.1:%u/p%u body_file=%s timeout=1s",
+		    (unsigned)bound_port(c->hole_fd), (unsigned)id, path);
+		if (target_parse_line(line, strlen(line), &c->targets[id], why,
+		        sizeof(why)) != 1)
+			fail_msg("%s: %s", line, why);
+	}
+	unlink(path);
+	start_pool_parallel(c, 1, USEC_PER_SEC, 64);
+	for (id = 0; id < NPROBES; id++)
+		submit(c, id);
+	wait_results(c, NPROBES, 8 * USEC_PER_SEC);
+	for (id = 0; id < NPROBES; id++) {
+		crashed += c->results[id].reason == REASON_CRASH;
+		timedout += c->results[id].reason == REASON_TIMEOUT;
+	}
+	if (crashed > 0)
+		fail_msg("%u of %u probes crashed (\"%s\"), %u timed out",
+		    crashed, (unsigned)NPROBES, c->results[0].error, timedout);
+	assert_int_equal(timedout, NPROBES);
+	assert_int_equal(sup_stats(c->sup)->crashes, 0);
+}
+
 /* Every test here runs between setup() and teardown(). */
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
@@ -708,6 +938,11 @@ main(void)
 	    TEST(test_garbage_from_worker),
 	    TEST(test_fork_failure_backoff),
 	    TEST(test_forbidden_syscall),
+	    TEST(test_parallel_every_id_once),
+	    TEST(test_parallel_slow_beside_fast),
+	    TEST(test_parallel_cap),
+	    TEST(test_parallel_sigkill),
+	    TEST(test_parallel_big_requests),
 	};
 
 	log_init("test_supervisor", LOG_LEVEL_WARN);
