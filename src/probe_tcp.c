@@ -308,7 +308,9 @@ static bool
 entry_settle(struct tcp_entry *e, short revents, int64_t now)
 {
 	if (revents != 0) {
-		if (tcp_finish(e->fd, e->r) == 1) {
+		/* Writable with no error or hang-up: connected, nothing to ask. */
+		if ((revents & (POLLERR | POLLHUP)) == 0 ||
+		    tcp_finish(e->fd, e->r) == 1) {
 			entry_connected(e);
 			e->fd = -1;
 			return true;

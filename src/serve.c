@@ -469,6 +469,7 @@ serve_free(struct serve *srv)
 	for (i = 0; i < srv->n; i++)
 		srv_target_destroy(srv->v[i]);
 	free(srv->v);
+	srv_schedule_free(srv);
 	serve_http_stop(srv->http);
 	serve_probe_free(srv);
 	config_modules_free(srv->modules);
@@ -505,6 +506,7 @@ serve_start(struct serve *srv)
 	    (srv->base = event_base_new_with_config(ecfg)) == NULL)
 		fatalx("cannot make the event loop");
 	event_config_free(ecfg);
+	srv_schedule_init(srv);
 	serve_config(srv, &cfg);
 	cfg.http = srv->opts.enable_probe;
 	for (size_t i = 0; i < list.n; i++)

@@ -39,13 +39,101 @@ timeval_of(struct timeval *tv, int64_t us)
 	tv->tv_usec = us % USEC_PER_SEC;
 }
 
+/* The schedule is a binary min-heap of targets by due time. */
+static bool
+heap_before(const struct serve *srv, size_t i, size_t j)
+{
+	return srv->heap[i]->due_us < srv->heap[j]->due_us;
+}
+
 static void
-arm(struct srv_target *st, int64_t now)
+heap_swap(struct serve *srv, size_t i, size_t j)
+{
+	struct srv_target *t = srv->heap[i];
+
+	srv->heap[i] = srv->heap[j];
+	srv->heap[j] = t;
+	srv->heap[i]->heap_at = i;
+	srv->heap[j]->heap_at = j;
+}
+
+static void
+heap_up(struct serve *srv, size_t i)
+{
+	while (i > 0 && heap_before(srv, i, (i - 1) / 2)) {
+		heap_swap(srv, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void
+heap_down(struct serve *srv, size_t i)
+{
+	size_t l, m;
+
+	for (;;) {
+		l = 2 * i + 1;
+		m = i;
+		if (l < srv->nheap && heap_before(srv, l, m))
+			m = l;
+		if (l + 1 < srv->nheap && heap_before(srv, l + 1, m))
+			m = l + 1;
+		if (m == i)
+			return;
+		heap_swap(srv, i, m);
+		i = m;
+	}
+}
+
+/* Take st off the schedule, if it is on it. */
+static void
+heap_remove(struct serve *srv, struct srv_target *st)
+{
+	size_t i = st->heap_at;
+
+	if (i == SIZE_MAX)
+		return;
+	st->heap_at = SIZE_MAX;
+	if (i != --srv->nheap) {
+		srv->heap[i] = srv->heap[srv->nheap];
+		srv->heap[i]->heap_at = i;
+		heap_down(srv, i);
+		heap_up(srv, i);
+	}
+}
+
+/* Wake the schedule for its first slot (at once if that has passed). */
+static void
+tick_arm(struct serve *srv, int64_t now)
 {
 	struct timeval tv;
 
-	timeval_of(&tv, st->due_us - now);
-	evtimer_add(st->timer, &tv);
+	if (srv->nheap == 0) {
+		evtimer_del(srv->tick);
+		return;
+	}
+	timeval_of(&tv, srv->heap[0]->due_us - now);
+	evtimer_add(srv->tick, &tv);
+}
+
+/* Put st on the schedule at its due time. */
+static void
+arm(struct srv_target *st, int64_t now)
+{
+	struct serve *srv = st->srv;
+
+	if (st->heap_at != SIZE_MAX)
+		heap_remove(srv, st);
+	if (srv->nheap == srv->heap_cap) {
+		srv->heap_cap = srv->heap_cap ? 2 * srv->heap_cap : 64;
+		srv->heap =
+		    xreallocarray(srv->heap, srv->heap_cap, sizeof(*srv->heap));
+	}
+	st->heap_at = srv->nheap;
+	srv->heap[srv->nheap++] = st;
+	heap_up(srv, st->heap_at);
+	if (srv->heap[0] == st)
+		tick_arm(srv, now);
 }
 
 /*
@@ -54,14 +142,11 @@ arm(struct srv_target *st, int64_t now)
  * to the grid of the first, so probes do not drift.
  */
 static void
-on_tick(evutil_socket_t fd, short what, void *arg)
+slot(struct srv_target *st, int64_t now)
 {
-	struct srv_target *st = arg;
 	struct serve *srv = st->srv;
-	int64_t now = mono_now_us(), behind;
+	int64_t behind;
 
-	if (srv->draining || st->removed)
-		return;
 	if (st->in_flight) {
 		st->skipped++;
 		srv->skipped++;
@@ -79,7 +164,42 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		st->skipped += (uint64_t)behind;
 		srv->skipped += (uint64_t)behind;
 	}
-	arm(st, now);
+}
+
+/* Every slot due now, or within SERVE_COALESCE_US, starts now. */
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct serve *srv = arg;
+	int64_t now = mono_now_us();
+	struct srv_target *st;
+
+	if (srv->draining)
+		return;
+	while (srv->nheap > 0 &&
+	    (st = srv->heap[0])->due_us <= now + SERVE_COALESCE_US) {
+		slot(st, now);
+		heap_down(srv, 0);
+	}
+	tick_arm(srv, now);
+}
+
+void
+srv_schedule_init(struct serve *srv)
+{
+	if ((srv->tick = evtimer_new(srv->base, on_tick, srv)) == NULL)
+		fatalx("cannot make a timer");
+}
+
+void
+srv_schedule_free(struct serve *srv)
+{
+	if (srv->tick != NULL)
+		event_free(srv->tick);
+	srv->tick = NULL;
+	free(srv->heap);
+	srv->heap = NULL;
+	srv->nheap = srv->heap_cap = 0;
 }
 
 /*
@@ -114,8 +234,7 @@ srv_target_new(struct serve *srv, struct target *t)
 	set_interval(st);
 	st->state = -1;
 	result_init(&st->last);
-	if ((st->timer = evtimer_new(srv->base, on_tick, st)) == NULL)
-		fatalx("cannot make a timer");
+	st->heap_at = SIZE_MAX;
 	return st;
 }
 
@@ -138,13 +257,13 @@ srv_schedule_spread(struct serve *srv, size_t first)
 void
 srv_target_stop(struct srv_target *st)
 {
-	evtimer_del(st->timer);
+	heap_remove(st->srv, st);
 }
 
 void
 srv_target_destroy(struct srv_target *st)
 {
-	event_free(st->timer);
+	heap_remove(st->srv, st);
 	result_release(&st->last);
 	target_clear(&st->t);
 	if (st->update != NULL) {

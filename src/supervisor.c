@@ -122,6 +122,8 @@ struct sup {
 	struct event *ev_sigchld;
 	struct event *ev_grace;
 	struct event *ev_rate; /* wakes dispatch when --rate allows */
+	/* Dispatch once all that this turn of the loop submits is queued. */
+	struct event *ev_dispatch;
 	int64_t next_start_us; /* earliest start the rate allows */
 	bool draining;
 	int64_t starved_since; /* when the last worker was lost */
@@ -973,7 +975,19 @@ sup_submit(struct sup *sup, const struct target *t, uint64_t id)
 		return;
 	}
 	jobq_push(&sup->queue[job_class(&job)], job);
-	sup_dispatch(sup);
+	/*
+	 * Jobs submitted in the same turn of the event loop (the slots that
+	 * serve starts together) go out together: one system call for each
+	 * worker, one wake-up of it, instead of one for every job.
+	 */
+	if (!event_pending(sup->ev_dispatch, EV_TIMEOUT, NULL))
+		event_active(sup->ev_dispatch, EV_TIMEOUT, 1);
+}
+
+static void
+sup_on_dispatch(evutil_socket_t fd, short what, void *arg)
+{
+	sup_dispatch(arg);
 }
 
 size_t
@@ -1128,8 +1142,10 @@ sup_new(struct event_base *base, const struct sup_config *cfg)
 	sup->ev_sigchld = evsignal_new(base, SIGCHLD, sup_on_sigchld, sup);
 	sup->ev_grace = evtimer_new(base, sup_on_grace, sup);
 	sup->ev_rate = evtimer_new(base, sup_on_rate, sup);
+	sup->ev_dispatch = evtimer_new(base, sup_on_dispatch, sup);
 	if (sup->ev_sigchld == NULL || sup->ev_grace == NULL ||
-	    sup->ev_rate == NULL || evsignal_add(sup->ev_sigchld, NULL) == -1)
+	    sup->ev_rate == NULL || sup->ev_dispatch == NULL ||
+	    evsignal_add(sup->ev_sigchld, NULL) == -1)
 		fatalx("sup_new: cannot set up events");
 	if (cfg->http)
 		probe_http_global_init();
@@ -1222,6 +1238,8 @@ sup_free(struct sup *sup)
 		event_free(sup->ev_grace);
 	if (sup->ev_rate != NULL)
 		event_free(sup->ev_rate);
+	if (sup->ev_dispatch != NULL)
+		event_free(sup->ev_dispatch);
 	for (i = 0; i < sup->cfg.workers; i++)
 		icmp_socks_close(&sup->slots[i].ctx.icmp);
 	free(sup->slots);

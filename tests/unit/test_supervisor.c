@@ -237,10 +237,12 @@ start_pool(struct ctx *c, unsigned workers, int64_t slack_us)
 	start_pool_parallel(c, workers, slack_us, 1);
 }
 
+/* Submit, and let the pool dispatch it, as the next turn of the loop would. */
 static void
 submit(struct ctx *c, uint64_t id)
 {
 	sup_submit(c->sup, &c->targets[id], id);
+	event_base_loop(c->base, EVLOOP_NONBLOCK);
 }
 
 struct waiter {
