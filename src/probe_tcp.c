@@ -193,9 +193,21 @@ probe_tcp_run(const struct target *t, int64_t deadline_us, struct result *r)
 /* One connect of a batch. */
 struct tcp_entry {
 	int fd; /* -1: the entry is free */
+	int family;
 	int64_t t0, deadline_us;
 	struct result *r;
 	void *cookie;
+};
+
+/*
+ * A socket whose connection was cut with connect(AF_UNSPEC) is ready for
+ * the next connect: keeping it spares a socket(2) and a close(2), and the
+ * kernel the making and unmaking of a socket, on every probe.  At most
+ * max sockets, spare and under way, are open.
+ */
+struct spare_socks {
+	int *fd;
+	unsigned n;
 };
 
 struct probe_tcp_batch {
@@ -203,6 +215,7 @@ struct probe_tcp_batch {
 	struct pollfd *pfd; /* room for every entry and the caller's fd */
 	unsigned *map;      /* pfd[i] watches v[map[i]] */
 	unsigned max, active;
+	struct spare_socks spare[2]; /* IPv4, IPv6 */
 };
 
 struct probe_tcp_batch *
@@ -215,6 +228,8 @@ probe_tcp_batch_new(unsigned max)
 	b->v = xcalloc(max, sizeof(*b->v));
 	b->pfd = xcalloc(max + 1, sizeof(*b->pfd));
 	b->map = xcalloc(max, sizeof(*b->map));
+	b->spare[0].fd = xcalloc(max, sizeof(int));
+	b->spare[1].fd = xcalloc(max, sizeof(int));
 	for (i = 0; i < max; i++)
 		b->v[i].fd = -1;
 	return b;
@@ -230,6 +245,11 @@ probe_tcp_batch_free(struct probe_tcp_batch *b)
 	for (i = 0; i < b->max; i++)
 		if (b->v[i].fd != -1)
 			close(b->v[i].fd);
+	for (i = 0; i < 2; i++) {
+		while (b->spare[i].n > 0)
+			close(b->spare[i].fd[--b->spare[i].n]);
+		free(b->spare[i].fd);
+	}
 	free(b->v);
 	free(b->pfd);
 	free(b->map);
@@ -242,15 +262,59 @@ probe_tcp_batch_active(const struct probe_tcp_batch *b)
 	return b->active;
 }
 
-/* The probe is connected: note the time and hang up with a reset. */
-static void
-entry_connected(struct tcp_entry *e)
+static struct spare_socks *
+spare_of(struct probe_tcp_batch *b, int family)
 {
+	return &b->spare[family == AF_INET6 ? 1 : 0];
+}
+
+/*
+ * The probe is connected: note the time and hang up with a reset, which
+ * connect(AF_UNSPEC) sends, keeping the socket for another probe.
+ */
+static void
+entry_connected(struct probe_tcp_batch *b, struct tcp_entry *e)
+{
+	static const struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+	struct spare_socks *sp = spare_of(b, e->family);
+
 	e->r->connect_us = mono_now_us() - e->t0;
 	e->r->success = true;
 	e->r->reason = REASON_NONE;
 	e->r->error[0] = '\0';
-	close_reset(e->fd);
+	if (b->active + sp->n + b->spare[sp == b->spare].n <= b->max &&
+	    connect(e->fd, &unspec, sizeof(unspec)) == 0)
+		sp->fd[sp->n++] = e->fd;
+	else
+		close_reset(e->fd);
+	e->fd = -1;
+}
+
+/* tcp_start(), on a spare socket of the family when there is one. */
+static int
+batch_start(struct probe_tcp_batch *b, const struct sockaddr *sa,
+    socklen_t salen, int *fdp, struct result *r)
+{
+	struct spare_socks *sp = spare_of(b, sa->sa_family);
+	int fd, err;
+
+	while (sp->n > 0) {
+		fd = sp->fd[--sp->n];
+		*fdp = fd;
+		if (connect(fd, sa, salen) == 0)
+			return 1;
+		if ((err = errno) == EINPROGRESS)
+			return 0;
+		close(fd);
+		*fdp = -1;
+		/* Refused and the like say the same of a new socket. */
+		if (err != EISCONN && err != EALREADY && err != EINVAL &&
+		    err != EBADF) {
+			connect_failed(r, err);
+			return -1;
+		}
+	}
+	return tcp_start(sa, salen, fdp, r);
 }
 
 int
@@ -278,14 +342,15 @@ probe_tcp_batch_add(struct probe_tcp_batch *b, const struct target *t,
 	e->deadline_us = deadline_us;
 	e->r = r;
 	e->cookie = cookie;
-	rc = tcp_start((struct sockaddr *)&addrs.v[0].ss, addrs.v[0].len,
+	e->family = addrs.v[0].ss.ss_family;
+	rc = batch_start(b, (struct sockaddr *)&addrs.v[0].ss, addrs.v[0].len,
 	    &e->fd, r);
 	if (rc == 0) {
 		b->active++;
 		return 0;
 	}
 	if (rc == 1)
-		entry_connected(e);
+		entry_connected(b, e);
 	e->fd = -1;
 	return 1;
 }
@@ -305,14 +370,14 @@ batch_wait_ms(const struct probe_tcp_batch *b, int64_t now)
 
 /* Settle entry i after poll: connected, refused, or out of time. */
 static bool
-entry_settle(struct tcp_entry *e, short revents, int64_t now)
+entry_settle(struct probe_tcp_batch *b, struct tcp_entry *e, short revents,
+    int64_t now)
 {
 	if (revents != 0) {
 		/* Writable with no error or hang-up: connected, nothing to ask. */
 		if ((revents & (POLLERR | POLLHUP)) == 0 ||
 		    tcp_finish(e->fd, e->r) == 1) {
-			entry_connected(e);
-			e->fd = -1;
+			entry_connected(b, e);
 			return true;
 		}
 	} else if (now >= e->deadline_us)
@@ -344,7 +409,7 @@ probe_tcp_batch_run(struct probe_tcp_batch *b, int fd, probe_tcp_done_cb done,
 		fatal("poll");
 	now = mono_now_us();
 	for (i = 0; i < n; i++) {
-		if (!entry_settle(&b->v[b->map[i]],
+		if (!entry_settle(b, &b->v[b->map[i]],
 		        rc > 0 ? b->pfd[i].revents : 0, now))
 			continue;
 		b->active--;
