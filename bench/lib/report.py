@@ -6,6 +6,7 @@ usage: report.py record --tool T --pass time|mem|both --rep R --expect N
                         [--scheme tcp|icmp] [--format json|fping]
                         [--timewait N] [--load L] [--fixture-cpu SECS]
                         [--raw-sockets N] [--http-match]
+                        [--exporter-cpu SECS]
          prints one JSON line: the measurement plus the counts the tool
          reported and whether the run is sound; a summary line on stderr.
          A pulse document must hold exactly one result per target; so
@@ -13,11 +14,14 @@ usage: report.py record --tool T --pass time|mem|both --rep R --expect N
          With --http-match every target has a match=, so every HTTP result
          of a pulse document that succeeded must say its body matched.
          Targets without a scheme are read as --scheme ones (default tcp).
+         --exporter-cpu is the CPU time of an exporter the tool ran (part
+         of the tool's own): shown apart in the summary line and the table.
        report.py table [--baseline TOOL] [--note TEXT ...] RUNS.jsonl
          prints the table: wall time and CPU are medians over the "time"
          runs, peak PSS the median over the "mem" runs of each tool; a
          "both" run (timed and sampled at once) counts as either.  Each
-         --note is printed under the table.
+         --note is printed under the table, then, for a tool that ran an
+         exporter, the exporter's share of its CPU time.
 """
 
 import argparse
@@ -148,14 +152,19 @@ def document_check(doc, targets, http_match=False):
     return len(results), up, why
 
 
-def resets(path):
-    """How many targets a peer counted up although they reset at once."""
+def peer_field(path, key):
+    """A field of a peer's summary, or None."""
     try:
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
-        return doc.get("reset") if isinstance(doc, dict) else None
+        return doc.get(key) if isinstance(doc, dict) else None
     except (OSError, ValueError):
         return None
+
+
+def resets(path):
+    """How many targets a peer counted up although they reset at once."""
+    return peer_field(path, "reset")
 
 
 FPING_SUMMARY = re.compile(
@@ -236,6 +245,8 @@ def summary_line(m):
         line += f"  fixture cpu {m['fixture_cpu']:5.2f} s"
     if m.get("raw_sockets") is not None:
         line += f"  raw sockets before {m['raw_sockets']}"
+    if m.get("exporter_cpu") is not None:
+        line += f"  exporter cpu {m['exporter_cpu']:5.2f} s"
     line += f"  up {m['up']}"
     if m["reset"]:
         line += f" ({m['reset']} reset)"
@@ -259,6 +270,9 @@ def record(args):
               "timewait": args.timewait,
               "fixture_cpu": args.fixture_cpu, "load": args.load,
               "raw_sockets": args.raw_sockets,
+              "exporter_cpu": args.exporter_cpu,
+              "driver_seconds": peer_field(args.output, "seconds")
+              if args.exporter_cpu is not None else None,
               "problems": why + problems(m, total, up, args.expect)})
     print(json.dumps(m))
     print(summary_line(m), file=sys.stderr)
@@ -292,6 +306,26 @@ def tool_row(name, runs, base_wall):
     )
 
 
+def exporter_note(name, runs):
+    """How much of a tool's median CPU time its exporter used, or None."""
+    timed = [r for r in runs if r["pass"] in ("time", "both")
+             and r.get("exporter_cpu") is not None]
+    if not timed:
+        return None
+    exp = median_of(timed, lambda r: r["exporter_cpu"])
+    rest = median_of(timed,
+                     lambda r: r["user"] + r["sys"] - r["exporter_cpu"])
+    note = (f"{name}: CPU s is the exporter's {exp:.2f} s and the"
+            f" {rest:.2f} s of the driver asking it")
+    asking = [r for r in timed if isinstance(r.get("driver_seconds"),
+                                             (int, float))]
+    if asking:
+        note += (f"; wall s includes the exporter's start and stop, the"
+                 f" asking took"
+                 f" {median_of(asking, lambda r: r['driver_seconds']):.3f} s")
+    return note + " (medians)"
+
+
 def table(args):
     tools = {}
     with open(args.runs, encoding="utf-8") as f:
@@ -318,6 +352,10 @@ def table(args):
             print("  ".join("-" * w for w in widths))
     for note in args.note:
         print(note)
+    for name, runs in tools.items():
+        note = exporter_note(name, runs)
+        if note:
+            print(note)
 
     flagged = [r for runs in tools.values() for r in runs if r["problems"]]
     if flagged:
@@ -347,6 +385,7 @@ def main():
     rec.add_argument("--load", type=float)
     rec.add_argument("--raw-sockets", type=int)
     rec.add_argument("--http-match", action="store_true")
+    rec.add_argument("--exporter-cpu", type=float)
     tab = sub.add_parser("table")
     tab.add_argument("--baseline", default="pulse")
     tab.add_argument("--note", action="append", default=[])

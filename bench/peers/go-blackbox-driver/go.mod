@@ -1,0 +1,3 @@
+module pulse-bench/go-blackbox-driver
+
+go 1.19
