@@ -25,11 +25,12 @@ struct evhttp_request;
 struct probe_pending;
 
 /*
- * When the schedule wakes, probes due within this long start with the
- * one that woke it, up to that much early (µs): a thousand probes a second
- * then cost a hundred wake-ups, not a thousand.
+ * When the schedule wakes, a probe due within a hundredth of its interval,
+ * and at most this long (µs), starts with the one that woke it, that much
+ * early: a thousand probes a second then cost twenty wake-ups of each
+ * process, not a thousand.
  */
-#define SERVE_COALESCE_US 10000
+#define SERVE_COALESCE_MAX_US 50000
 #define SERVE_BUCKETS 12
 
 /* A Prometheus histogram with fixed bounds. */

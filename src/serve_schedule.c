@@ -166,7 +166,16 @@ slot(struct srv_target *st, int64_t now)
 	}
 }
 
-/* Every slot due now, or within SERVE_COALESCE_US, starts now. */
+/* How early a slot of st may start, to go with others. */
+static int64_t
+coalesce_us(const struct srv_target *st)
+{
+	return st->interval_us / 100 < SERVE_COALESCE_MAX_US
+	    ? st->interval_us / 100
+	    : SERVE_COALESCE_MAX_US;
+}
+
+/* Every slot due now, or soon enough to go with it, starts now. */
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -176,8 +185,10 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 
 	if (srv->draining)
 		return;
-	while (srv->nheap > 0 &&
-	    (st = srv->heap[0])->due_us <= now + SERVE_COALESCE_US) {
+	while (srv->nheap > 0) {
+		st = srv->heap[0];
+		if (st->due_us > now + coalesce_us(st))
+			break;
 		slot(st, now);
 		heap_down(srv, 0);
 	}

@@ -917,7 +917,8 @@ idle_pop(struct sup *sup, int class)
 }
 
 /*
- * The slot for a job of class jc: an idle one of its class, then (for
+ * The slot for a job of class jc: for a job that runs beside others, a
+ * spare slot running its kind; then an idle slot of its class, then (for
  * other jobs, while no ICMP job waits) an idle ICMP slot, then the same
  * order among spare slots.  NULL when none can take it.
  */
@@ -930,6 +931,13 @@ slot_for(struct sup *sup, int jc)
 	uint8_t side = q->v[q->head].side;
 	struct slot *s;
 
+	/*
+	 * A probe that runs beside others goes to a worker already running
+	 * some, while it has room: on a light load one worker wakes for many
+	 * probes, instead of each waking for one.  A full load fills them all.
+	 */
+	if (side != 0 && (s = spare_pop(sup, jc, sweep, side)) != NULL)
+		return s;
 	if ((s = idle_pop(sup, jc)) != NULL)
 		return s;
 	if (any && (s = idle_pop(sup, CLASS_ICMP)) != NULL)
