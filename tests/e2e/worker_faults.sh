@@ -1,6 +1,7 @@
 #!/bin/sh
 # shellcheck disable=SC1090,SC2016,SC2034,SC2086
-# Workers that crash or hang mid-probe: the probe they held gets one
+# Workers that crash or hang mid-probe, each running one probe at a time
+# (--parallel 1): the probe they held gets one
 # result ("crash" or "deadline"), every other target still gets exactly
 # one, the slot is respawned and the scan carries on.
 . "$E2E_LIB"
@@ -48,12 +49,13 @@ note_workers() {
 	done
 }
 
-# crash_test SIG: kill one of four busy workers with SIG mid-probe.
+# crash_test SIG: kill one of four busy workers with SIG mid-probe (each
+# running one probe: --parallel 1).
 crash_test() {
 	f=$E2E_TMP/crash.txt
 	printf '%s timeout=3s\n' "$B1" "$B2" "$B3" "$B4" >"$f"
 	printf '%s\n' "$A1" "$A2" "$A3" "$A4" >>"$f"
-	start_pulse scan --workers 4 -t "$f"
+	start_pulse scan --workers 4 --parallel 1 -t "$f"
 	wait_workers "$PULSE_PID" 4
 	SEEN=$WORKERS
 	sleep 0.5
@@ -97,7 +99,7 @@ crash_test KILL
 f=$E2E_TMP/stop.txt
 printf '%s timeout=2s\n' "$B1" "$B2" >"$f"
 printf '%s\n' "$A1" >>"$f"
-start_pulse scan --workers 2 -t "$f"
+start_pulse scan --workers 2 --parallel 1 -t "$f"
 wait_workers "$PULSE_PID" 2
 SEEN=$WORKERS
 sleep 0.5
@@ -125,7 +127,7 @@ assert_workers_gone "$SEEN" "SIGSTOP test"
 # After a crash the respawned slot probes the rest: one worker, killed
 # during its first probe, and two targets after it.
 printf '%s timeout=3s\n%s\n%s\n' "$B1" "$A1" "$A2" >"$E2E_TMP/respawn.txt"
-start_pulse scan --workers 1 -t "$E2E_TMP/respawn.txt"
+start_pulse scan --workers 1 --parallel 1 -t "$E2E_TMP/respawn.txt"
 wait_workers "$PULSE_PID" 1
 SEEN=$WORKERS
 sleep 0.5
@@ -150,7 +152,7 @@ assert_workers_gone "$SEEN" "respawn test"
 # Of two workers, the one that probed the accepting endpoint is idle
 # while the other waits on the blackhole.
 printf '%s timeout=2s\n%s\n' "$B1" "$A1" >"$E2E_TMP/idle.txt"
-start_pulse scan --workers 2 -t "$E2E_TMP/idle.txt"
+start_pulse scan --workers 2 --parallel 1 -t "$E2E_TMP/idle.txt"
 wait_workers "$PULSE_PID" 2
 SEEN=$WORKERS
 sleep 0.5

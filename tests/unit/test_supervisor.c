@@ -443,7 +443,9 @@ test_every_id_once(void **state)
 	for (id = 0; id < 20; id++)
 		submit(c, id);
 	assert_true(sup_inflight(c->sup) <= 2);
-	assert_int_equal(sup_queued(c->sup) + sup_inflight(c->sup), 20);
+	/* A quick answer may have come while the loop dispatched. */
+	assert_int_equal(c->got + sup_queued(c->sup) + sup_inflight(c->sup),
+	    20);
 	wait_results(c, 20, 10 * USEC_PER_SEC);
 	run_for(c, 100 * USEC_PER_MSEC);
 	assert_int_equal(c->got, 20);
@@ -743,8 +745,9 @@ test_parallel_every_id_once(void **state)
 	start_pool_parallel(c, 1, USEC_PER_SEC, 4);
 	for (id = 0; id < 8; id++)
 		submit(c, id);
-	assert_int_equal(sup_inflight(c->sup), 4);
-	assert_int_equal(sup_queued(c->sup), 4);
+	/* At most 4 at once; quick answers may have come already. */
+	assert_true(sup_inflight(c->sup) <= 4);
+	assert_int_equal(c->got + sup_queued(c->sup) + sup_inflight(c->sup), 8);
 	wait_results(c, 8, 5 * USEC_PER_SEC);
 	run_for(c, 100 * USEC_PER_MSEC);
 	assert_int_equal(c->got, 8);
