@@ -34,8 +34,8 @@ enum {
 	F_MULTI_CLEANUP,
 	F_MULTI_INFO_READ,
 	F_MULTI_INIT,
-	F_MULTI_PERFORM,
-	F_MULTI_POLL,
+	F_MULTI_SETOPT,
+	F_MULTI_SOCKET_ACTION,
 	F_MULTI_REMOVE_HANDLE,
 	F_SLIST_APPEND,
 	F_SLIST_FREE_ALL,
@@ -71,8 +71,8 @@ static const char *const names[F_MAX] = {
     "curl_multi_cleanup",
     "curl_multi_info_read",
     "curl_multi_init",
-    "curl_multi_perform",
-    "curl_multi_poll",
+    "curl_multi_setopt",
+    "curl_multi_socket_action",
     "curl_multi_remove_handle",
     "curl_slist_append",
     "curl_slist_free_all",
@@ -249,18 +249,32 @@ curl_multi_init(void)
 }
 
 CURLMcode
-curl_multi_perform(CURLM *m, int *running)
+curl_multi_setopt(CURLM *m, CURLMoption opt, ...)
 {
-	return CALL(F_MULTI_PERFORM, CURLMcode(*)(CURLM *, int *))(m, running);
+	CURLMcode (*set)(CURLM *, CURLMoption, ...) =
+	    CALL(F_MULTI_SETOPT, CURLMcode(*)(CURLM *, CURLMoption, ...));
+	CURLMcode rc;
+	va_list ap;
+
+	va_start(ap, opt);
+	if (opt < CURLOPTTYPE_OBJECTPOINT)
+		rc = set(m, opt, va_arg(ap, long));
+	else if (opt < CURLOPTTYPE_FUNCTIONPOINT)
+		rc = set(m, opt, va_arg(ap, void *));
+	else if (opt < CURLOPTTYPE_OFF_T)
+		rc = set(m, opt, va_arg(ap, dl_fn));
+	else
+		rc = set(m, opt, va_arg(ap, curl_off_t));
+	va_end(ap);
+	return rc;
 }
 
 CURLMcode
-curl_multi_poll(CURLM *m, struct curl_waitfd extra[], unsigned int n,
-    int timeout_ms, int *numfds)
+curl_multi_socket_action(CURLM *m, curl_socket_t s, int mask, int *running)
 {
-	return CALL(F_MULTI_POLL,
-	    CURLMcode(*)(CURLM *, struct curl_waitfd *, unsigned int, int,
-	        int *))(m, extra, n, timeout_ms, numfds);
+	return CALL(F_MULTI_SOCKET_ACTION,
+	    CURLMcode(*)(CURLM *, curl_socket_t, int, int *))(m, s, mask,
+	    running);
 }
 
 CURLMcode

@@ -2,12 +2,14 @@
 #include "config.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "http_allow.h"
@@ -60,6 +62,9 @@ struct probe_http_ctx {
 	CURLM *multi; /* for the batch */
 	struct http_slot batch[PROBE_HTTP_BATCH_MAX];
 	unsigned active;
+	int epfd;         /* the batch's sockets, and the worker's fd */
+	int watched;      /* the worker's fd while it is in epfd, else -1 */
+	int64_t timer_at; /* libcurl's next timeout, mono_now_us(); -1: none */
 	struct regex *cache[HTTP_REGEX_CACHE];
 	unsigned next; /* the cache slot to reuse next */
 };
@@ -80,6 +85,44 @@ probe_http_global_cleanup(void)
 	curl_global_cleanup();
 }
 
+/* libcurl says which of the batch's sockets to wait for, and how. */
+static int
+on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *sockp)
+{
+	struct probe_http_ctx *ctx = arg;
+	struct epoll_event ev = {0};
+
+	(void)easy;
+	(void)sockp;
+	if (what == CURL_POLL_REMOVE) {
+		(void)epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, fd, NULL);
+		return 0;
+	}
+	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) |
+	    ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
+	ev.data.fd = fd;
+	if (epoll_ctl(ctx->epfd, EPOLL_CTL_MOD, fd, &ev) == -1 &&
+	    (errno != ENOENT ||
+	        epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, fd, &ev) == -1))
+		return -1;
+	return 0;
+}
+
+static int
+on_timer(CURLM *multi, long ms, void *arg)
+{
+	struct probe_http_ctx *ctx = arg;
+
+	(void)multi;
+	ctx->timer_at = ms < 0 ? -1 : mono_now_us() + (int64_t)ms * 1000;
+	return 0;
+}
+
+/*
+ * The batch runs on curl_multi_socket_action() over epoll: each wake-up
+ * moves only the transfers whose sockets are ready, where
+ * curl_multi_perform() would look at every transfer in the batch.
+ */
 struct probe_http_ctx *
 probe_http_ctx_new(void)
 {
@@ -89,6 +132,14 @@ probe_http_ctx_new(void)
 	    (ctx->easy = curl_easy_init()) == NULL ||
 	    (ctx->multi = curl_multi_init()) == NULL)
 		fatalx("libcurl: cannot initialise");
+	if ((ctx->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	ctx->watched = -1;
+	ctx->timer_at = -1;
+	curl_multi_setopt(ctx->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(ctx->multi, CURLMOPT_SOCKETDATA, ctx);
+	curl_multi_setopt(ctx->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(ctx->multi, CURLMOPT_TIMERDATA, ctx);
 	return ctx;
 }
 
@@ -112,6 +163,7 @@ probe_http_ctx_free(struct probe_http_ctx *ctx)
 	curl_multi_cleanup(ctx->multi);
 	curl_easy_cleanup(ctx->easy);
 	curl_global_cleanup();
+	close(ctx->epfd);
 	free(ctx);
 }
 
@@ -148,7 +200,7 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	}
 	if (run->keep_body) {
 		if (run->len + n > run->cap) {
-			run->cap = run->cap ? run->cap : 16384;
+			run->cap = run->cap ? run->cap : 1024;
 			while (run->cap < run->len + n)
 				run->cap *= 2;
 			if ((p = realloc(run->body, run->cap)) == NULL) {
@@ -612,21 +664,83 @@ batch_collect(struct probe_http_ctx *ctx, probe_http_done_cb done, void *arg)
 	}
 }
 
+/* Have epfd wake for the worker's fd only while the batch has room. */
+static void
+watch_fd(struct probe_http_ctx *ctx, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+
+	if (ctx->watched == fd)
+		return;
+	if (ctx->watched >= 0)
+		(void)epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, ctx->watched, NULL);
+	ctx->watched = -1;
+	if (fd >= 0 && epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+		ctx->watched = fd;
+}
+
+/* Milliseconds until libcurl's timeout, at most a second. */
+static int
+timer_ms(const struct probe_http_ctx *ctx)
+{
+	int64_t left;
+
+	if (ctx->timer_at < 0)
+		return 1000;
+	left = ctx->timer_at - mono_now_us();
+	if (left <= 0)
+		return 0;
+	return left >= 1000000 ? 1000 : (int)((left + 999) / 1000);
+}
+
+static int
+socket_mask(uint32_t events)
+{
+	int mask = 0;
+
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
+		mask |= CURL_CSELECT_IN;
+	if (events & EPOLLOUT)
+		mask |= CURL_CSELECT_OUT;
+	if ((events & EPOLLERR) && mask == 0)
+		mask = CURL_CSELECT_IN | CURL_CSELECT_OUT;
+	return mask;
+}
+
 int
 probe_http_batch_run(struct probe_http_ctx *ctx, int fd,
     probe_http_done_cb done, void *arg)
 {
-	struct curl_waitfd w = {fd, CURL_WAIT_POLLIN, 0};
-	int running = 0;
+	struct epoll_event ev[PROBE_HTTP_BATCH_MAX + 1];
+	int i, n, running = 0, readable = 0;
 
-	curl_multi_perform(ctx->multi, &running);
-	batch_collect(ctx, done, arg);
+	/* Transfers just added wait for this: libcurl set a 0 ms timer. */
+	if (ctx->timer_at >= 0 && timer_ms(ctx) == 0) {
+		ctx->timer_at = -1;
+		curl_multi_socket_action(ctx->multi, CURL_SOCKET_TIMEOUT, 0,
+		    &running);
+		batch_collect(ctx, done, arg);
+	}
 	if (ctx->active == 0)
 		return 0;
-	if (curl_multi_poll(ctx->multi, &w, fd >= 0 ? 1 : 0, 1000, NULL) !=
-	    CURLM_OK)
-		fatalx("libcurl: multi poll failed");
-	curl_multi_perform(ctx->multi, &running);
+	watch_fd(ctx, fd);
+	n = epoll_wait(ctx->epfd, ev, (int)(sizeof(ev) / sizeof(ev[0])),
+	    timer_ms(ctx));
+	if (n == -1 && errno != EINTR)
+		fatal("epoll_wait");
+	for (i = 0; i < n; i++) {
+		if (ev[i].data.fd == ctx->watched) {
+			readable = 1;
+			continue;
+		}
+		curl_multi_socket_action(ctx->multi, ev[i].data.fd,
+		    socket_mask(ev[i].events), &running);
+	}
+	if (ctx->timer_at >= 0 && timer_ms(ctx) == 0) {
+		ctx->timer_at = -1;
+		curl_multi_socket_action(ctx->multi, CURL_SOCKET_TIMEOUT, 0,
+		    &running);
+	}
 	batch_collect(ctx, done, arg);
-	return (w.revents & CURL_WAIT_POLLIN) != 0;
+	return readable;
 }
