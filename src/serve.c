@@ -14,6 +14,7 @@
 #include "priv.h"
 #include "proc.h"
 #include "serve.h"
+#include "shard.h"
 #include "supervisor.h"
 #include "util.h"
 
@@ -58,6 +59,9 @@ cmd_serve_usage(FILE *f)
 	    "(debugging)\n"
 	    "      --grace DUR      time probes in flight get on SIGTERM "
 	    "(default 5s)\n"
+	    "      --shard K/N      probe only shard K of N (auto/N: K from "
+	    "the host\n"
+	    "                       name's -ORDINAL, plus 1)\n"
 	    "      --enable-reload  allow POST /-/reload\n"
 	    "      --enable-probe-endpoint\n"
 	    "                       answer /probe?target=&module= as "
@@ -79,7 +83,7 @@ static int
 serve_option(int ch, struct serve_opts *o)
 {
 	enum log_level level;
-	char why[128];
+	char why[512];
 	long long v;
 
 	switch (ch) {
@@ -124,6 +128,12 @@ serve_option(int ch, struct serve_opts *o)
 		return 0;
 	case 'R':
 		o->enable_reload = true;
+		return 0;
+	case 'S':
+		if (shard_parse(optarg, &o->shard, why, sizeof(why)) == -1) {
+			log_errorx("--shard: %s", why);
+			return -1;
+		}
 		return 0;
 	case 'P':
 		o->enable_probe = true;
@@ -177,6 +187,7 @@ serve_parse_args(int argc, char **argv, struct serve_opts *o, int *help)
 	    {"enable-reload", no_argument, NULL, 'R'},
 	    {"enable-probe-endpoint", no_argument, NULL, 'P'},
 	    {"probe-allow", required_argument, NULL, 'A'},
+	    {"shard", required_argument, NULL, 'S'},
 	    {"log", required_argument, NULL, 'L'},
 	    {"log-level", required_argument, NULL, 'V'},
 	    {"quiet", no_argument, NULL, 'q'},
@@ -383,6 +394,7 @@ serve_reload(struct serve *srv, char *errbuf, size_t errlen)
 		    srv->opts.targets_file, LOG_END);
 		return -1;
 	}
+	shard_filter(&srv->opts.shard, &list);
 	swap_targets(srv, &list);
 	target_list_free(&list);
 	config_modules_free(srv->modules);
@@ -534,6 +546,7 @@ serve_start(struct serve *srv)
 		log_warnx("--no-sandbox: workers run without their system-call "
 		          "filter; a compromised probe could do all its user "
 		          "may");
+	shard_filter(&srv->opts.shard, &list);
 	swap_targets(srv, &list);
 	target_list_free(&list);
 	srv->last_reload_ok = true;

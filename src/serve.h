@@ -14,6 +14,7 @@
 
 #include "allowlist.h"
 #include "result.h"
+#include "shard.h"
 #include "target.h"
 
 struct event;
@@ -73,6 +74,7 @@ struct serve_opts {
 	bool no_sandbox;        /* workers without seccomp */
 	bool enable_probe;      /* /probe?target=&module= */
 	struct allowlist allow; /* where /probe may go */
+	struct shard shard;     /* --shard; count 0 when not given */
 };
 
 /* /probe's answers, counted by status code. */

@@ -101,6 +101,14 @@ put_pool(FILE *f, const struct serve *srv)
 {
 	const struct sup_stats *st = sup_stats(srv->sup);
 
+	put_gauge(f, "pulse_workers", "Worker processes the pool holds.",
+	    (int64_t)sup_workers(srv->sup));
+	put_gauge(f, "pulse_workers_alive",
+	    "Worker processes running now; fewer while one is replaced.",
+	    (int64_t)sup_workers_alive(srv->sup));
+	put_gauge(f, "pulse_worker_probe_slots",
+	    "TCP or HTTP probes the pool can run at once.",
+	    (int64_t)sup_workers(srv->sup) * srv->opts.parallel);
 	put_counter(f, "pulse_worker_crashes_total",
 	    "Workers that died holding a probe.", st->crashes);
 	put_counter(f, "pulse_worker_restarts_total",
@@ -155,6 +163,18 @@ put_probe_endpoint(FILE *f, const struct serve *srv)
 	    (int64_t)srv->npending);
 }
 
+/* --shard: only when given, so that a single instance shows nothing of it. */
+static void
+put_shard(FILE *f, const struct serve *srv)
+{
+	if (srv->opts.shard.count == 0)
+		return;
+	header(f, "pulse_shard", "gauge",
+	    "1, with the shard of --shard this instance probes.");
+	fprintf(f, "pulse_shard{index=\"%u\",count=\"%u\"} 1\n",
+	    srv->opts.shard.index, srv->opts.shard.count);
+}
+
 int
 serve_metrics_write(FILE *f, const struct serve *srv)
 {
@@ -182,5 +202,6 @@ serve_metrics_write(FILE *f, const struct serve *srv)
 	put_pool(f, srv);
 	put_config(f, srv);
 	put_probe_endpoint(f, srv);
+	put_shard(f, srv);
 	return ferror(f) ? -1 : 0;
 }

@@ -1010,6 +1010,22 @@ sup_queued(const struct sup *sup)
 	return n;
 }
 
+unsigned
+sup_workers(const struct sup *sup)
+{
+	return sup->cfg.workers;
+}
+
+unsigned
+sup_workers_alive(const struct sup *sup)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < sup->cfg.workers; i++)
+		n += sup->slots[i].pid != 0;
+	return n;
+}
+
 size_t
 sup_inflight(const struct sup *sup)
 {

@@ -62,6 +62,9 @@ void sup_submit(struct sup *, const struct target *t, uint64_t id);
 size_t sup_queued(const struct sup *);
 /* Probes running in workers right now (at most one per worker). */
 size_t sup_inflight(const struct sup *);
+/* The pool's size, and the worker processes running now. */
+unsigned sup_workers(const struct sup *);
+unsigned sup_workers_alive(const struct sup *);
 /*
  * Stop dispatching: every queued probe is reported cancelled at once;
  * probes in flight may finish until grace_us has passed, then their

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "shard.h"
 #include "target.h"
 #include "util.h"
 
@@ -18,14 +19,17 @@ void
 cmd_validate_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: pulse validate [-q] FILE\n"
+	    "usage: pulse validate [-q] [--shard K/N] FILE\n"
 	    "\n"
 	    "Check a targets file and show what pulse would probe: one line\n"
 	    "per target, then their number.  FILE is YAML when it ends in\n"
 	    ".yaml or .yml, else the line format; - reads stdin.\n"
 	    "\n"
-	    "  -q, --quiet   print only errors\n"
-	    "  -h, --help    show this help\n"
+	    "  -q, --quiet      print only errors\n"
+	    "      --shard K/N  show only the targets of shard K of N, and "
+	    "how\n"
+	    "                   many of all (auto/N: K from the host name)\n"
+	    "  -h, --help       show this help\n"
 	    "\n"
 	    "Exit status: 0 good, 2 when the file has an error or no "
 	    "target.\n");
@@ -84,13 +88,16 @@ print_target(FILE *f, const struct target *t)
 }
 
 static int
-validate_parse_args(int argc, char **argv, bool *quiet, int *help)
+validate_parse_args(int argc, char **argv, bool *quiet, struct shard *shard,
+    int *help)
 {
 	static const struct option longopts[] = {
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"shard", required_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	char why[512];
 	int ch;
 
 	optind = 1;
@@ -99,6 +106,13 @@ validate_parse_args(int argc, char **argv, bool *quiet, int *help)
 		case 'q':
 			*quiet = true;
 			log_set_level(LOG_LEVEL_ERROR);
+			break;
+		case 'S':
+			if (shard_parse(optarg, shard, why, sizeof(why)) ==
+			    -1) {
+				log_errorx("--shard: %s", why);
+				return -1;
+			}
 			break;
 		case 'h':
 			*help = 1;
@@ -114,12 +128,13 @@ int
 cmd_validate(int argc, char **argv)
 {
 	struct target_list list;
+	struct shard shard = {0, 0};
 	const char *path;
 	bool quiet = false;
 	int help = 0, rc;
-	size_t i;
+	size_t i, total;
 
-	if (validate_parse_args(argc, argv, &quiet, &help) == -1) {
+	if (validate_parse_args(argc, argv, &quiet, &shard, &help) == -1) {
 		cmd_validate_usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -139,10 +154,17 @@ cmd_validate(int argc, char **argv)
 		log_errorx("%s: no targets", path);
 		rc = -1;
 	}
+	total = shard_filter(&shard, &list);
 	if (!quiet) {
 		for (i = 0; i < list.n; i++)
 			print_target(stdout, &list.v[i]);
-		printf("%zu target%s\n", list.n, list.n == 1 ? "" : "s");
+		if (shard.count > 0)
+			printf("%zu of %zu target%s in shard %u/%u\n", list.n,
+			    total, total == 1 ? "" : "s", shard.index,
+			    shard.count);
+		else
+			printf("%zu target%s\n", list.n,
+			    list.n == 1 ? "" : "s");
 	}
 	target_list_free(&list);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
