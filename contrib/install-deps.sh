@@ -26,6 +26,7 @@ PACKAGES="
 	python3
 	python3-yaml
 	jq
+	curl
 	gcovr
 	mandoc
 	clang-format
