@@ -12,13 +12,18 @@
  *            any client built on libcurl).
  * Neither is a prober: no redirects, no phases, no per-target options.
  *
+ * Built with -DHTTP_CEILING_RAW and without -lcurl, it has the raw engine
+ * alone.
+ *
  * usage: http_ceiling --engine raw|libcurl --targets FILE --workers C
  *                     [--procs P] [--timeout S] [--match WORD]
  * Prints the peers' summary: {"total", "up", "down", "seconds", "errors"}.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#ifndef HTTP_CEILING_RAW
 #include <curl/curl.h>
+#endif
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -35,10 +40,8 @@
 #define EVENTS 256
 
 struct url {
-	char text[URL_MAX];
+	char *text; /* as small as the peers keep theirs */
 	struct sockaddr_in sa;
-	char request[URL_MAX + 128];
-	int request_len;
 };
 
 struct conn {
@@ -47,7 +50,9 @@ struct conn {
 	int sent;
 	size_t got;
 	double started;
+#ifndef HTTP_CEILING_RAW
 	CURL *easy;
+#endif
 	char buf[BUF_MAX];
 };
 
@@ -58,8 +63,6 @@ static const char *word = "pulse-bench-ok";
 static double timeout_s = 5;
 static int ep;
 static unsigned long up, down;
-static CURLM *multi;
-static long curl_timer_ms = -1;
 
 static double
 now(void)
@@ -72,24 +75,31 @@ now(void)
 
 /* "http://A.B.C.D:PORT/PATH": the only form the benchmark writes. */
 static int
-parse_url(struct url *u)
+parse_url(const char *text, struct sockaddr_in *sa, char *host, char *path)
 {
-	char host[64], path[URL_MAX];
 	int port;
 
-	if (sscanf(u->text, "http://%63[0-9.]:%d%255s", host, &port, path) !=
-	        3 ||
+	if (sscanf(text, "http://%63[0-9.]:%d%255s", host, &port, path) != 3 ||
 	    port < 1 || port > 65535)
 		return -1;
-	u->sa.sin_family = AF_INET;
-	u->sa.sin_port = htons((unsigned short)port);
-	if (inet_pton(AF_INET, host, &u->sa.sin_addr) != 1)
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((unsigned short)port);
+	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+/* The request for u, written as each is sent, as a client would. */
+static int
+request_of(const struct url *u, char *buf, size_t len)
+{
+	char host[64], path[URL_MAX];
+	struct sockaddr_in sa;
+
+	if (parse_url(u->text, &sa, host, path) == -1)
 		return -1;
-	u->request_len = snprintf(u->request, sizeof(u->request),
-	    "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: http_ceiling\r\n"
+	return snprintf(buf, len,
+	    "GET %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: http_ceiling\r\n"
 	    "Accept: */*\r\nConnection: close\r\n\r\n",
-	    path, host, port);
-	return 0;
+	    path, host, ntohs(sa.sin_port));
 }
 
 static void
@@ -99,6 +109,7 @@ read_targets(const char *path)
 	char line[1024];
 	size_t cap = 0;
 	struct url *grown;
+	char host[64], url_path[URL_MAX];
 
 	if (f == NULL) {
 		perror(path);
@@ -118,8 +129,8 @@ read_targets(const char *path)
 		}
 		line[strcspn(line, " \t\r\n")] = '\0';
 		if (strlen(line) >= URL_MAX ||
-		    (memcpy(urls[nurls].text, line, strlen(line) + 1),
-		        parse_url(&urls[nurls]) == -1)) {
+		    parse_url(line, &urls[nurls].sa, host, url_path) == -1 ||
+		    (urls[nurls].text = strdup(line)) == NULL) {
 			fprintf(stderr, "%s: unsupported URL: %s\n", path,
 			    line);
 			exit(2);
@@ -194,11 +205,13 @@ raw_event(struct conn *c, uint32_t events)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
 	ssize_t n;
+	char req[URL_MAX + 128];
+	int len;
 
 	if (!c->sent) {
-		if ((events & EPOLLERR) ||
-		    send(c->fd, c->u->request, (size_t)c->u->request_len,
-		        MSG_NOSIGNAL) != c->u->request_len ||
+		len = request_of(c->u, req, sizeof(req));
+		if ((events & EPOLLERR) || len < 0 ||
+		    send(c->fd, req, (size_t)len, MSG_NOSIGNAL) != len ||
 		    epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev) == -1) {
 			raw_end(c, 0);
 			return;
@@ -242,7 +255,13 @@ raw_run(unsigned inflight)
 	free(cs);
 }
 
-/* libcurl engine */
+/*
+ * libcurl engine: left out of the build with -DHTTP_CEILING_RAW, so that
+ * the raw engine's memory is not that of libcurl's libraries.
+ */
+#ifndef HTTP_CEILING_RAW
+static CURLM *multi;
+static long curl_timer_ms = -1;
 
 static size_t
 curl_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -364,6 +383,16 @@ curl_run(unsigned inflight)
 	curl_multi_cleanup(multi);
 	free(cs);
 }
+
+#else
+static void
+curl_run(unsigned inflight)
+{
+	(void)inflight;
+	fprintf(stderr, "http_ceiling: built without libcurl\n");
+	exit(2);
+}
+#endif
 
 static void
 usage(void)
