@@ -486,3 +486,27 @@ targets_of() {
 result() {
 	jq -r --arg t "$2" ".results[] | select(.target == \$t) | $3" "$1"
 }
+
+# check_manual PAGE: mandoc -Tlint reports no warning or error (STYLE
+# notes, such as a manual not installed here, are not the page's fault)
+# and man -l renders it without complaint; each part is skipped, with a
+# log line, where its tool is not installed.
+check_manual() {
+	if command -v mandoc >/dev/null 2>&1; then
+		mandoc -Tlint -W warning "$1" >"$E2E_TMP/lint" 2>&1 ||
+		    fail "mandoc -Tlint: $(cat "$E2E_TMP/lint")"
+		assert_empty "$E2E_TMP/lint" "mandoc -Tlint -W warning"
+	else
+		log "mandoc is not installed: no lint"
+	fi
+	if command -v man >/dev/null 2>&1; then
+		MANWIDTH=80 timeout 60 man -l "$1" >"$E2E_TMP/man.out" \
+		    2>"$E2E_TMP/man.err" ||
+		    fail "man -l: $(cat "$E2E_TMP/man.err")"
+		assert_nonempty "$E2E_TMP/man.out" "man -l $(basename "$1")"
+		! grep -qiE 'warning|error' "$E2E_TMP/man.err" ||
+		    fail "man -l: $(cat "$E2E_TMP/man.err")"
+	else
+		log "man is not installed: rendering not checked"
+	fi
+}

@@ -469,3 +469,28 @@ assert_http_document() {
 	    fail "$(basename "$1") is not valid JSON: $_bad"
 	[ -z "$_bad" ] || fail "document $(basename "$1"): $_bad"
 }
+
+# start_tls_server: openssl s_server on 127.0.0.1 with a fresh
+# self-signed certificate for localhost, answering any request with a
+# page (-www); sets TLS_ADDR to its ADDR:PORT.  Needs openssl.
+start_tls_server() {
+	_d=$E2E_TMP/tls
+	mkdir -p "$_d"
+	chmod 755 "$E2E_TMP"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -nodes -keyout "$_d/key.pem" -out "$_d/cert.pem" -days 2 \
+	    -subj /CN=localhost >"$_d/req.log" 2>&1 ||
+	    hard_error "openssl req: $(cat "$_d/req.log")"
+	timeout 60 openssl s_server -www -accept 127.0.0.1:0 \
+	    -cert "$_d/cert.pem" -key "$_d/key.pem" >"$_d/out" 2>"$_d/err" \
+	    </dev/null &
+	track_pid $!
+	_i=0
+	until grep -q '^ACCEPT ' "$_d/out" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ $_i -le 200 ] || fail "openssl s_server not ready within" \
+		    "10 s: $(cat "$_d/err")"
+		sleep 0.05
+	done
+	TLS_ADDR=$(sed -n 's/^ACCEPT //p' "$_d/out")
+}

@@ -380,3 +380,49 @@ wait_for() {
 		sleep 0.1
 	done
 }
+
+# start_prometheus [RULES]: $PROMETHEUS on a free loopback port, scraping
+# the pulse serve on $SERVE_PORT every second and, with RULES, evaluating
+# that rules file every second; waits until it is ready.  Sets PROM_DIR,
+# PROM_URL and PROM_PID.  A port taken between its choice and its use is
+# tried again, up to five times.
+start_prometheus() {
+	PROM_DIR=$E2E_TMP/prometheus
+	mkdir -p "$PROM_DIR/data"
+	_attempt=0
+	while :; do
+		_attempt=$((_attempt + 1))
+		free_port
+		PROM_URL=http://127.0.0.1:$FREE_PORT
+		{
+			printf 'global:\n  scrape_interval: 1s\n'
+			printf '  scrape_timeout: 1s\n  evaluation_interval: 1s\n'
+			[ -z "${1:-}" ] || printf 'rule_files:\n  - %s\n' "$1"
+			printf 'scrape_configs:\n  - job_name: pulse\n'
+			printf '    static_configs:\n'
+			printf "      - targets: ['127.0.0.1:%s']\n" "$SERVE_PORT"
+		} >"$PROM_DIR/prometheus.yml"
+		"$PROMETHEUS" --config.file="$PROM_DIR/prometheus.yml" \
+		    --storage.tsdb.path="$PROM_DIR/data" \
+		    --web.listen-address="127.0.0.1:$FREE_PORT" \
+		    --log.level=warn >"$PROM_DIR/log" 2>&1 </dev/null &
+		PROM_PID=$!
+		track_pid "$PROM_PID"
+		wait_for 20 _prom_ready && return 0
+		alive "$PROM_PID" && hard_error "prometheus not ready within" \
+		    "20 s: $(tail -n 5 "$PROM_DIR/log")"
+		wait "$PROM_PID" 2>/dev/null || true
+		untrack_pid "$PROM_PID"
+		if ! grep -q 'address already in use' "$PROM_DIR/log" ||
+		    [ $_attempt -ge 5 ]; then
+			hard_error "prometheus did not start:" \
+			    "$(tail -n 5 "$PROM_DIR/log")"
+		fi
+	done
+}
+
+_prom_ready() {
+	alive "$PROM_PID" &&
+	    [ "$(lcurl -o /dev/null -w '%{http_code}' "$PROM_URL/-/ready")" = \
+	    200 ] && alive "$PROM_PID"
+}

@@ -53,25 +53,8 @@ start_http_fixture
 set -- "$A1" "$R1" 127.0.0.1 "http://$HF_OK/" \
     "http://$HF_OK/ name=nomatch match=zz_not_in_the_body"
 if command -v openssl >/dev/null 2>&1; then
-	d=$E2E_TMP/tls
-	mkdir -p "$d"
-	chmod 755 "$E2E_TMP"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-	    -nodes -keyout "$d/key.pem" -out "$d/cert.pem" -days 2 \
-	    -subj /CN=localhost >"$d/req.log" 2>&1 ||
-	    hard_error "openssl req: $(cat "$d/req.log")"
-	timeout 60 openssl s_server -www -accept 127.0.0.1:0 \
-	    -cert "$d/cert.pem" -key "$d/key.pem" >"$d/out" 2>"$d/err" \
-	    </dev/null &
-	track_pid $!
-	i=0
-	until grep -q '^ACCEPT ' "$d/out" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -le 200 ] || fail "openssl s_server not ready within" \
-		    "10 s: $(cat "$d/err")"
-		sleep 0.05
-	done
-	set -- "$@" "https://$(sed -n 's/^ACCEPT //p' "$d/out")/ insecure"
+	start_tls_server
+	set -- "$@" "https://$TLS_ADDR/ insecure"
 else
 	log "openssl is not installed: no HTTPS probe"
 fi

@@ -291,24 +291,6 @@ if [ -s "$E2E_TMP/problems" ]; then
 	    "options in $(basename "$PAGE")"
 fi
 
-if command -v mandoc >/dev/null 2>&1; then
-	# Warnings and errors; STYLE messages such as a manual not installed
-	# here are not the page's fault.
-	mandoc -Tlint -W warning "$PAGE" >"$E2E_TMP/lint" 2>&1 ||
-	    fail "mandoc -Tlint: $(cat "$E2E_TMP/lint")"
-	assert_empty "$E2E_TMP/lint" "mandoc -Tlint -W warning"
-else
-	log "mandoc is not installed: no lint"
-fi
-
-if command -v man >/dev/null 2>&1; then
-	MANWIDTH=80 timeout 60 man -l "$PAGE" >"$E2E_TMP/man.out" \
-	    2>"$E2E_TMP/man.err" || fail "man -l: $(cat "$E2E_TMP/man.err")"
-	assert_nonempty "$E2E_TMP/man.out" "man -l $(basename "$PAGE")"
-	! grep -qiE 'warning|error' "$E2E_TMP/man.err" ||
-	    fail "man -l: $(cat "$E2E_TMP/man.err")"
-else
-	log "man is not installed: rendering not checked"
-fi
+check_manual "$PAGE"
 
 log "ok"

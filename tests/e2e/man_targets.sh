@@ -305,26 +305,8 @@ A1=$(nth 1 $ACCEPT)
 start_http_fixture
 set -- "$A1" 127.0.0.1 "http://$HF_OK/"
 if command -v openssl >/dev/null 2>&1; then
-	d=$E2E_TMP/tls
-	mkdir -p "$d"
-	chmod 755 "$E2E_TMP"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-	    -nodes -keyout "$d/key.pem" -out "$d/cert.pem" -days 2 \
-	    -subj /CN=localhost >"$d/req.log" 2>&1 ||
-	    hard_error "openssl req: $(cat "$d/req.log")"
-	timeout 60 openssl s_server -www -accept 127.0.0.1:0 \
-	    -cert "$d/cert.pem" -key "$d/key.pem" >"$d/out" 2>"$d/err" \
-	    </dev/null &
-	track_pid $!
-	i=0
-	until grep -q '^ACCEPT ' "$d/out" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -le 200 ] || fail "openssl s_server not ready within" \
-		    "10 s: $(cat "$d/err")"
-		sleep 0.05
-	done
-	TLS=$(sed -n 's/^ACCEPT //p' "$d/out")
-	set -- "$@" "https://$TLS/ insecure"
+	start_tls_server
+	set -- "$@" "https://$TLS_ADDR/ insecure"
 else
 	log "openssl is not installed: no HTTPS result, tls.* not compared"
 fi
@@ -346,8 +328,8 @@ for m in target kind status_code; do
 	grep -qxF "$m" "$E2E_TMP/members" ||
 	    fail "no member '$m' found in the report"
 done
-if [ -n "${TLS:-}" ]; then
-	assert_eq "$(result "$OUT" "https://$TLS/" .success)" true \
+if [ -n "${TLS_ADDR:-}" ]; then
+	assert_eq "$(result "$OUT" "https://$TLS_ADDR/" .success)" true \
 	    "the HTTPS probe"
 fi
 
@@ -395,24 +377,6 @@ if [ -s "$E2E_TMP/problems" ]; then
 	    "$(basename "$PAGE")"
 fi
 
-if command -v mandoc >/dev/null 2>&1; then
-	# Warnings and errors; STYLE messages such as a manual not installed
-	# here are not the page's fault.
-	mandoc -Tlint -W warning "$PAGE" >"$E2E_TMP/lint" 2>&1 ||
-	    fail "mandoc -Tlint: $(cat "$E2E_TMP/lint")"
-	assert_empty "$E2E_TMP/lint" "mandoc -Tlint -W warning"
-else
-	log "mandoc is not installed: no lint"
-fi
-
-if command -v man >/dev/null 2>&1; then
-	MANWIDTH=80 timeout 60 man -l "$PAGE" >"$E2E_TMP/man.out" \
-	    2>"$E2E_TMP/man.err" || fail "man -l: $(cat "$E2E_TMP/man.err")"
-	assert_nonempty "$E2E_TMP/man.out" "man -l $(basename "$PAGE")"
-	! grep -qiE 'warning|error' "$E2E_TMP/man.err" ||
-	    fail "man -l: $(cat "$E2E_TMP/man.err")"
-else
-	log "man is not installed: rendering not checked"
-fi
+check_manual "$PAGE"
 
 log "ok"

@@ -52,46 +52,7 @@ start_serve -t "$f" --interval 1s
 
 # --- Prometheus ---------------------------------------------------------------
 
-PROM_DIR=$E2E_TMP/prometheus
-mkdir -p "$PROM_DIR/data"
-prom_attempt=0
-while :; do
-	prom_attempt=$((prom_attempt + 1))
-	free_port
-	PROM_PORT=$FREE_PORT
-	PROM_URL=http://127.0.0.1:$PROM_PORT
-	cat >"$PROM_DIR/prometheus.yml" <<EOF
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: pulse
-    static_configs:
-      - targets: ['127.0.0.1:$SERVE_PORT']
-EOF
-	"$PROMETHEUS" --config.file="$PROM_DIR/prometheus.yml" \
-	    --storage.tsdb.path="$PROM_DIR/data" \
-	    --web.listen-address="127.0.0.1:$PROM_PORT" \
-	    --log.level=warn >"$PROM_DIR/log" 2>&1 </dev/null &
-	PROM_PID=$!
-	track_pid "$PROM_PID"
-	prom_ready() {
-		alive "$PROM_PID" &&
-		    [ "$(lcurl -o /dev/null -w '%{http_code}' \
-			"$PROM_URL/-/ready")" = 200 ] && alive "$PROM_PID"
-	}
-	wait_for 20 prom_ready && break
-	alive "$PROM_PID" && hard_error "prometheus not ready within 20 s:" \
-	    "$(tail -n 5 "$PROM_DIR/log")"
-	wait "$PROM_PID" 2>/dev/null || true
-	untrack_pid "$PROM_PID"
-	if grep -q 'address already in use' "$PROM_DIR/log" &&
-	    [ $prom_attempt -lt 5 ]; then
-		continue
-	fi
-	hard_error "prometheus did not start: $(tail -n 5 "$PROM_DIR/log")"
-done
+start_prometheus
 
 # query PROMQL: an instant query; "target value" lines, sorted, into
 # $E2E_TMP/query.txt.  False when the API did not answer success.
