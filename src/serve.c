@@ -551,6 +551,7 @@ serve_start(struct serve *srv)
 	target_list_free(&list);
 	srv->last_reload_ok = true;
 	srv->last_reload_ok_s = wall_now_us() / USEC_PER_SEC;
+	srv->started_s = (double)wall_now_us() / USEC_PER_SEC;
 	return EXIT_UP;
 }
 

@@ -107,6 +107,7 @@ struct serve {
 	uint64_t probe_replies[PROBE_CODES];
 	bool last_reload_ok;
 	int64_t last_reload_ok_s;
+	double started_s; /* Unix time, for process_start_time_seconds */
 };
 
 /* serve_schedule.c */

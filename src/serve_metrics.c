@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "output.h"
+#include "process_stats.h"
 #include "serve.h"
 #include "supervisor.h"
 #include "util.h"
@@ -94,6 +95,39 @@ put_gauge(FILE *f, const char *name, const char *help, int64_t v)
 {
 	header(f, name, "gauge", help);
 	fprintf(f, "%s %" PRId64 "\n", name, v);
+}
+
+/*
+ * The process_* families every Prometheus exporter has, of the
+ * supervisor: the process that answers /metrics, not its workers.
+ */
+static void
+put_process(FILE *f, const struct serve *srv)
+{
+	struct process_stats ps;
+
+	process_stats_read(&ps);
+	header(f, "process_cpu_seconds_total", "counter",
+	    "User and system CPU time of the supervisor, in seconds.");
+	fprintf(f, "process_cpu_seconds_total %.6f\n", ps.cpu_seconds);
+	if (ps.resident_bytes != UINT64_MAX) {
+		put_gauge(f, "process_resident_memory_bytes",
+		    "Resident memory of the supervisor, in bytes.",
+		    (int64_t)ps.resident_bytes);
+		put_gauge(f, "process_virtual_memory_bytes",
+		    "Virtual memory of the supervisor, in bytes.",
+		    (int64_t)ps.virtual_bytes);
+	}
+	header(f, "process_start_time_seconds", "gauge",
+	    "When pulse serve started, in Unix time.");
+	fprintf(f, "process_start_time_seconds %.3f\n", srv->started_s);
+	if (ps.open_fds >= 0)
+		put_gauge(f, "process_open_fds",
+		    "File descriptors the supervisor holds open.", ps.open_fds);
+	if (ps.max_fds >= 0)
+		put_gauge(f, "process_max_fds",
+		    "The most file descriptors the supervisor may hold.",
+		    ps.max_fds);
 }
 
 static void
@@ -200,6 +234,7 @@ serve_metrics_write(FILE *f, const struct serve *srv)
 	put_histogram(f, "pulse_schedule_delay_seconds", NULL, NULL,
 	    &srv->delay);
 	put_pool(f, srv);
+	put_process(f, srv);
 	put_config(f, srv);
 	put_probe_endpoint(f, srv);
 	put_shard(f, srv);

@@ -10,7 +10,8 @@
 #
 # Where the truth comes from:
 #   - the code: every string literal of src/*.c that is a whole metric
-#     name, "probe_..." or "pulse_..." (grep -E '"(probe|pulse)_[a-z0-9_]+"');
+#     name, "probe_..." or "pulse_...", and "process_..." in the file
+#     that writes /metrics;
 #   - pulse: the "# TYPE" lines of what it writes, for TCP targets up and
 #     down, ICMP, HTTP with a failed match, HTTPS (with openssl), and of
 #     serve's /metrics and /probe with the probe endpoint on (with curl).
@@ -31,9 +32,14 @@ PAGE8=${PULSE_MAN8:-$SRCDIR/man/pulse.8}
 
 # --- the names in the code --------------------------------------------------
 
-grep -ohE '"(probe|pulse)_[a-z0-9_]+"' "$SRCDIR"/src/*.c | tr -d '"' |
-    sort -u >"$E2E_TMP/code"
-for m in probe_success pulse_scan_targets pulse_probes_total; do
+# process_* only where /metrics is written: other files name system
+# calls such as process_vm_readv.
+{
+	grep -ohE '"(probe|pulse)_[a-z0-9_]+"' "$SRCDIR"/src/*.c
+	grep -ohE '"process_[a-z0-9_]+"' "$SRCDIR"/src/serve_metrics.c
+} | tr -d '"' | sort -u >"$E2E_TMP/code"
+for m in probe_success pulse_scan_targets pulse_probes_total \
+    process_cpu_seconds_total; do
 	grep -qxF "$m" "$E2E_TMP/code" ||
 	    fail "$m not found in src/*.c; update this test"
 done
@@ -104,13 +110,13 @@ compare() {
 	    comm -23 - "$E2E_TMP/doc" | while read -r _m; do
 		echo "$_m is not in METRICS of $(basename "$1")"
 	done
-	grep -E '^(probe|pulse)_' "$E2E_TMP/doc" |
+	grep -E '^(probe|pulse|process)_' "$E2E_TMP/doc" |
 	    comm -23 - "$E2E_TMP/code" | while read -r _m; do
 		echo "METRICS of $(basename "$1") gives $_m, which pulse" \
 		    "does not write"
 	done
 	for _f in "$1" "$2"; do
-		grep -v '^\.\\"' "$_f" | grep -oE '(probe|pulse)_[a-z0-9_]+' |
+		grep -v '^\.\\"' "$_f" | grep -oE '(probe|pulse|process)_[a-z0-9_]+' |
 		    sed -E 's/_(bucket|sum|count)$//' | sort -u |
 		    comm -23 - "$E2E_TMP/code" | while read -r _m; do
 			echo "$(basename "$_f") names $_m, which pulse does" \
